@@ -1,0 +1,23 @@
+// Parsing of the option values both programs share: durations and HOST:PORT.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace closenotify {
+
+// "250ms", "5s", "2m", "1h", or a bare number of seconds ("10", "0.5").
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) noexcept;
+
+struct host_port {
+  std::string host;  // without brackets for IPv6
+  std::uint16_t port = 0;
+};
+
+// "host:port", "[v6]:port", "host" (default port), "[v6]"; nullopt when malformed.
+std::optional<host_port> parse_host_port(std::string_view text, std::uint16_t default_port) noexcept;
+
+}  // namespace closenotify

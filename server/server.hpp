@@ -1,0 +1,55 @@
+// The server: N workers (thread + io_context + SO_REUSEPORT acceptor each), the connection
+// limit, and the drain on SIGINT/SIGTERM.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "closenotify/asio.hpp"
+#include "closenotify/counters.hpp"
+#include "server_config.hpp"
+
+namespace closenotify::server {
+
+struct worker;
+
+enum exit_code : int { exit_ok = 0, exit_failure = 1, exit_usage = 2, exit_drain_forced = 3 };
+
+class server {
+ public:
+  // Builds the TLS context and binds the listeners; throws std::runtime_error with a
+  // message for people when it cannot (bad certificate, port in use, ...).
+  explicit server(server_config config);
+  ~server();
+
+  // Serves until SIGINT/SIGTERM and the drain that follows. Returns the process exit code.
+  int run();
+
+  tcp::endpoint local_endpoint() const;
+  counters_snapshot stats() const;
+
+  // The connection limit: a listener takes a slot before accepting, a session gives it back.
+  bool try_take_slot() noexcept;
+  void release_slot();
+  std::uint64_t next_connection_id() noexcept { return next_id_.fetch_add(1, std::memory_order_relaxed) + 1; }
+
+ private:
+  void bind_listeners();
+  void begin_drain();
+  void force_drain();
+
+  server_config config_;
+  std::string fingerprint_;
+  bool ephemeral_ = false;
+  std::unique_ptr<ssl::context> tls_;
+  std::vector<std::unique_ptr<worker>> workers_;
+  std::atomic<std::size_t> active_{0};
+  std::atomic<std::uint64_t> next_id_{0};
+};
+
+asio::awaitable<void> listen(worker& w);
+
+}  // namespace closenotify::server

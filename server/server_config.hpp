@@ -1,0 +1,41 @@
+// Everything the server's options decide, after parsing and validation.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "closenotify/close.hpp"
+#include "closenotify/log.hpp"
+
+namespace closenotify::server {
+
+using std::chrono::milliseconds;
+
+struct session_limits {
+  milliseconds handshake_timeout{10'000};
+  milliseconds idle_timeout{300'000};
+  milliseconds write_timeout{30'000};
+  close_timeouts close{};
+  std::size_t max_line = 64 * 1024;
+  std::size_t max_queue = 256 * 1024;  // bytes queued for the peer before we stop reading from it
+};
+
+struct server_config {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 4433;
+  std::string cert_file;  // both empty: an ephemeral self-signed certificate
+  std::string key_file;
+  std::string cert_out;  // where to write the ephemeral certificate (PEM), if anywhere
+  std::string client_ca_file;
+  bool require_client_cert = false;
+  unsigned threads = 1;
+  std::size_t max_connections = 0;  // 0: no limit but the file descriptors
+  milliseconds drain_timeout{10'000};
+  session_limits session{};
+  log_level level = log_level::info;
+  log_format format = log_format::text;
+};
+
+}  // namespace closenotify::server

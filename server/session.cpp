@@ -1,0 +1,316 @@
+#include "session.hpp"
+
+#include <algorithm>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
+#include "closenotify/bulk_data.hpp"
+#include "closenotify/close.hpp"
+#include "closenotify/command.hpp"
+#include "closenotify/log.hpp"
+#include "closenotify/sha256.hpp"
+#include "closenotify/tls_context.hpp"
+#include "server.hpp"
+#include "worker.hpp"
+
+namespace closenotify::server {
+
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+constexpr std::size_t read_chunk = 16 * 1024;
+constexpr std::size_t bulk_chunk = 64 * 1024;
+
+std::string peer_name(const tcp::socket& socket) {
+  error_code ec;
+  const auto ep = socket.remote_endpoint(ec);
+  if (ec) return "unknown";
+  const auto addr = ep.address();
+  return (addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string()) + ":" + std::to_string(ep.port());
+}
+}  // namespace
+
+asio::awaitable<void> run_session(tcp::socket socket, worker& w, std::uint64_t id) {
+  try {
+    session s(std::move(socket), w, id);
+    co_await s.run();
+  } catch (const std::exception& e) {
+    // The session's connection_record has already closed it with reason 'error'.
+    log_event(log_level::error, "session_exception", {{"id", id}, {"what", std::string_view(e.what())}});
+  }
+  w.owner.release_slot();
+}
+
+session::session(tcp::socket socket, worker& w, std::uint64_t id)
+    : worker_(w),
+      stream_(std::move(socket), w.tls),
+      record_(w.counts, id, peer_name(stream_.next_layer())),
+      watchdog_timer_(w.ioc),
+      reader_wake_(w.ioc),
+      writer_wake_(w.ioc) {
+  error_code ignored;
+  stream_.next_layer().set_option(tcp::no_delay(true), ignored);  // replies are small lines
+  worker_.sessions.insert(this);
+  // Accepted just as the drain began: the drain's sweep may have missed this session.
+  if (worker_.draining) stop(close_reason::server_shutdown);
+}
+
+session::~session() { worker_.sessions.erase(this); }
+
+asio::awaitable<void> session::run() {
+  co_await (body() || watchdog());
+  phase_ = phase::closing;
+  // A peer that stopped reading will not read a FIN either: skip the linger.
+  const close_request request{reason_, tls_alive_, reason_ != close_reason::write_timeout};
+  const close_result result = co_await graceful_close(stream_, request, worker_.config.session.close);
+  record_.close(result.reason, detail_.empty() ? std::string_view(result.detail) : std::string_view(detail_));
+}
+
+asio::awaitable<void> session::body() {
+  handshake_deadline_ = clock::now() + worker_.config.session.handshake_timeout;
+  if (stopping_) {
+    tls_alive_ = false;  // drained before the handshake began: there is no TLS to close
+  } else {
+    const auto [ec] = co_await stream_.async_handshake(ssl::stream_base::server,
+                                                       asio::bind_cancellation_slot(read_cancel_.slot(), use_nothrow));
+    if (ec) {
+      tls_alive_ = false;
+      set_reason(close_reason::handshake_failed, describe_tls_error(ec));
+    }
+  }
+  if (tls_alive_) {
+    line_mode_ = selected_alpn(stream_) == alpn_line_protocol;
+    record_.set_protocol(line_mode_ ? "line" : "raw");
+    phase_ = phase::serving;
+    last_activity_ = clock::now();
+    if (line_mode_) co_await (read_lines() && write_loop());
+    else co_await (read_raw() && write_loop());
+  }
+  body_done_ = true;
+}
+
+asio::awaitable<void> session::watchdog() {
+  // Runs beside body() in `||`: when the body finishes, the wait below is cancelled.
+  while (!body_done_) {
+    watchdog_timer_.expires_at(next_check());
+    co_await watchdog_timer_.async_wait(use_nothrow);
+    if (!body_done_) check_deadlines();
+  }
+}
+
+session::clock::time_point session::next_check() const {
+  const auto& limits = worker_.config.session;
+  if (phase_ == phase::handshake) return stopping_ ? clock::time_point::max() : handshake_deadline_;
+  // Waking at least once per write timeout bounds how late a stalled write is noticed,
+  // without re-arming the timer on every write.
+  auto at = clock::now() + limits.write_timeout;
+  if (!stopping_) at = std::min(at, last_activity_ + limits.idle_timeout);
+  if (writing_) at = std::min(at, write_progress_ + limits.write_timeout);
+  return at;
+}
+
+void session::check_deadlines() {
+  const auto now = clock::now();
+  const auto& limits = worker_.config.session;
+  if (phase_ == phase::handshake) {
+    if (!stopping_ && now >= handshake_deadline_) stop(close_reason::handshake_timeout);
+    return;
+  }
+  if (writing_ && now - write_progress_ >= limits.write_timeout) {
+    set_reason(close_reason::write_timeout, "the peer stopped reading");
+    tls_alive_ = false;
+    writing_ = false;
+    write_cancel_.emit(asio::cancellation_type::terminal);
+    stop(close_reason::write_timeout);
+    return;
+  }
+  if (!stopping_ && !writing_ && now - last_activity_ >= limits.idle_timeout) stop(close_reason::idle_timeout);
+}
+
+void session::stop(close_reason reason) {
+  set_reason(reason);
+  stopping_ = true;
+  read_cancel_.emit(asio::cancellation_type::terminal);  // the handshake or the pending read
+  reader_wake_.cancel();
+}
+
+void session::abort() {
+  stop(close_reason::server_shutdown);
+  tls_alive_ = false;
+  error_code ignored;
+  stream_.next_layer().close(ignored);  // pending operations complete with operation_aborted
+}
+
+void session::set_reason(close_reason reason, std::string_view detail) {
+  if (reason_) return;
+  reason_ = reason;
+  detail_ = detail;
+}
+
+asio::awaitable<void> session::wait(asio::steady_timer& event) {
+  event.expires_at(clock::time_point::max());
+  co_await event.async_wait(use_nothrow);
+}
+
+asio::awaitable<bool> session::wait_for_room() {
+  while (!stopping_ && out_.size() >= worker_.config.session.max_queue) co_await wait(reader_wake_);
+  co_return !stopping_;
+}
+
+void session::queue(std::string_view bytes) {
+  out_.append(bytes);
+  writer_wake_.cancel();
+}
+
+asio::awaitable<std::pair<error_code, std::size_t>> session::read_some(asio::mutable_buffer buffer) {
+  reading_ = true;
+  const auto [ec, n] =
+      co_await stream_.async_read_some(buffer, asio::bind_cancellation_slot(read_cancel_.slot(), use_nothrow));
+  reading_ = false;
+  if (n > 0) {
+    record_.add_in(n);
+    last_activity_ = clock::now();
+  }
+  co_return std::pair{ec, n};
+}
+
+void session::on_read_error(const error_code& ec) {
+  stopping_ = true;
+  if (ec == asio::error::operation_aborted && reason_) return;  // we cancelled it
+  if (tls_failed_by(ec)) tls_alive_ = false;
+  const close_reason reason = classify_io_error(ec);
+  set_reason(reason, reason == close_reason::clean || reason == close_reason::peer_truncated ? std::string{}
+                                                                                              : describe_tls_error(ec));
+}
+
+void session::on_write_error(const error_code& ec) {
+  tls_alive_ = false;  // a write cut short leaves half a record behind
+  if (!(ec == asio::error::operation_aborted && reason_)) set_reason(classify_io_error(ec), describe_tls_error(ec));
+  stopping_ = true;
+  if (reading_) read_cancel_.emit(asio::cancellation_type::terminal);
+  reader_wake_.cancel();
+}
+
+asio::awaitable<void> session::read_raw() {
+  read_buffer_.resize(read_chunk);
+  while (!stopping_) {
+    if (!co_await wait_for_room()) break;
+    const auto [ec, n] = co_await read_some(asio::buffer(read_buffer_));
+    // Echo what arrived even if a stop raced with the read: every byte read is owed back.
+    if (n > 0) queue({read_buffer_.data(), n});
+    if (ec) {
+      on_read_error(ec);
+      break;
+    }
+  }
+  reader_done_ = true;
+  writer_wake_.cancel();
+}
+
+asio::awaitable<void> session::read_lines() {
+  line_reader lines(worker_.config.session.max_line);
+  while (!stopping_) {
+    const auto next = lines.next();
+    if (next.what == line_reader::status::line) {
+      co_await handle_line(next.line);
+      continue;
+    }
+    if (next.what == line_reader::status::too_long) {
+      queue("ERR line-too-long\n");
+      set_reason(close_reason::protocol_error, "line longer than --max-line");
+      stopping_ = true;
+      break;
+    }
+    const auto [ec, n] = co_await read_some(lines.prepare(read_chunk));
+    lines.commit(n);
+    if (ec) {
+      on_read_error(ec);
+      break;
+    }
+  }
+  say_goodbye();
+  reader_done_ = true;
+  writer_wake_.cancel();
+}
+
+void session::say_goodbye() {
+  // Mid-/bulk a BYE line would read as bulk data; the close_notify alone says it all.
+  if (!line_mode_ || mid_bulk_ || !tls_alive_) return;
+  if (reason_ == close_reason::server_shutdown) queue("BYE shutting-down\n");
+  else if (reason_ == close_reason::idle_timeout) queue("BYE idle-timeout\n");
+}
+
+asio::awaitable<void> session::handle_line(std::string_view line) {
+  const command cmd = parse_command(line);
+  if (cmd.kind == command_kind::bulk) co_return co_await stream_bulk(cmd.bulk_bytes);
+  if (!co_await wait_for_room()) co_return;
+  switch (cmd.kind) {
+    case command_kind::echo:
+      out_.append(line);
+      queue("\n");
+      break;
+    case command_kind::ping: queue("PONG\n"); break;
+    case command_kind::stats: queue(worker_.owner.stats().to_json() + "\n"); break;
+    case command_kind::help: queue(help_text()); break;
+    case command_kind::quit:
+      // The peer asked for the close; how its close_notify answers ours decides the reason.
+      queue("BYE\n");
+      stopping_ = true;
+      break;
+    case command_kind::unknown: queue("ERR unknown-command /" + std::string(cmd.name) + "\n"); break;
+    case command_kind::bad_argument: queue("ERR bad-argument /" + std::string(cmd.name) + "\n"); break;
+    case command_kind::bulk: break;
+  }
+}
+
+asio::awaitable<void> session::stream_bulk(std::uint64_t bytes) {
+  sha256 hash;
+  mid_bulk_ = true;
+  for (std::uint64_t offset = 0; offset < bytes;) {
+    if (!co_await wait_for_room()) co_return;  // stopped mid-stream: no trailer
+    const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(bytes - offset, bulk_chunk));
+    const std::size_t at = out_.size();
+    out_.resize(at + n);
+    const std::span<char> chunk(out_.data() + at, n);
+    fill_bulk_data(offset, chunk);
+    hash.update(chunk);
+    offset += n;
+    writer_wake_.cancel();
+  }
+  mid_bulk_ = false;
+  queue("SHA256 " + hash.hex_digest() + "\n");
+}
+
+asio::awaitable<void> session::write_loop() {
+  for (;;) {
+    if (out_.empty()) {
+      if (reader_done_) break;
+      co_await wait(writer_wake_);
+      continue;
+    }
+    if (!tls_alive_) break;  // nothing more can be sent on this stream
+    std::swap(out_, inflight_);
+    reader_wake_.cancel();
+    for (std::size_t sent = 0; sent < inflight_.size();) {
+      writing_ = true;
+      write_progress_ = clock::now();
+      const auto [ec, n] = co_await stream_.async_write_some(
+          asio::buffer(inflight_.data() + sent, inflight_.size() - sent),
+          asio::bind_cancellation_slot(write_cancel_.slot(), use_nothrow));
+      writing_ = false;
+      sent += n;
+      if (n > 0) {
+        record_.add_out(n);
+        last_activity_ = clock::now();
+      }
+      if (ec) {
+        on_write_error(ec);
+        co_return;
+      }
+    }
+    inflight_.clear();
+  }
+}
+
+}  // namespace closenotify::server

@@ -1,0 +1,89 @@
+// One connection: owns its TLS stream; a reader and a writer run independently (full duplex)
+// around a bounded queue, a watchdog enforces every deadline, and the end goes through
+// common's graceful_close and connection_record.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "closenotify/asio.hpp"
+#include "closenotify/close_reason.hpp"
+#include "closenotify/connection_record.hpp"
+#include "closenotify/line_reader.hpp"
+
+namespace closenotify::server {
+
+struct worker;
+
+// The coroutine the listener spawns for each accepted socket.
+asio::awaitable<void> run_session(tcp::socket socket, worker& w, std::uint64_t id);
+
+class session {
+ public:
+  session(tcp::socket socket, worker& w, std::uint64_t id);
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
+  ~session();
+
+  asio::awaitable<void> run();
+
+  // Both run on the session's own thread (the worker posts them there).
+  void stop(close_reason reason);  // orderly: stop reading, flush, close_notify
+  void abort();                    // the drain deadline passed: close the socket now
+
+ private:
+  using clock = std::chrono::steady_clock;
+  enum class phase { handshake, serving, closing };
+
+  asio::awaitable<void> body();
+  asio::awaitable<void> watchdog();
+  asio::awaitable<void> read_raw();
+  asio::awaitable<void> read_lines();
+  asio::awaitable<void> write_loop();
+  asio::awaitable<void> handle_line(std::string_view line);
+  asio::awaitable<void> stream_bulk(std::uint64_t bytes);
+  asio::awaitable<bool> wait_for_room();
+  asio::awaitable<std::pair<error_code, std::size_t>> read_some(asio::mutable_buffer buffer);
+  asio::awaitable<void> wait(asio::steady_timer& event);
+
+  void queue(std::string_view bytes);
+  void on_read_error(const error_code& ec);
+  void on_write_error(const error_code& ec);
+  void set_reason(close_reason reason, std::string_view detail = {});
+  void say_goodbye();
+  clock::time_point next_check() const;
+  void check_deadlines();
+
+  worker& worker_;
+  tls_stream stream_;
+  connection_record record_;
+  asio::steady_timer watchdog_timer_;
+  asio::steady_timer reader_wake_;  // room in the queue, or stop
+  asio::steady_timer writer_wake_;  // bytes in the queue, or the reader finished
+  asio::cancellation_signal read_cancel_;
+  asio::cancellation_signal write_cancel_;
+
+  phase phase_ = phase::handshake;
+  std::optional<close_reason> reason_;
+  std::string detail_;
+  bool tls_alive_ = true;
+  bool stopping_ = false;
+  bool reading_ = false;
+  bool writing_ = false;
+  bool reader_done_ = false;
+  bool body_done_ = false;
+  bool line_mode_ = false;
+  bool mid_bulk_ = false;
+
+  clock::time_point handshake_deadline_;
+  clock::time_point last_activity_;
+  clock::time_point write_progress_;
+
+  std::string out_;       // queued for the peer, filled by the reader
+  std::string inflight_;  // being written by the writer
+  std::string read_buffer_;
+};
+
+}  // namespace closenotify::server
