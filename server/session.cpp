@@ -84,6 +84,7 @@ asio::awaitable<void> session::body() {
     record_.set_protocol(line_mode_ ? "line" : "raw");
     phase_ = phase::serving;
     last_activity_ = clock::now();
+    watchdog_timer_.cancel();  // it sleeps until the handshake deadline: re-arm for idle/write
     if (line_mode_) co_await (read_lines() && write_loop());
     else co_await (read_raw() && write_loop());
   }
