@@ -130,14 +130,6 @@ void server::force_drain() {
 }
 
 int server::run() {
-  const auto endpoint = local_endpoint();
-  log_event(log_level::info, "listening",
-            {{"address", std::string_view(endpoint.address().to_string())},
-             {"port", std::uint64_t{endpoint.port()}},
-             {"threads", std::uint64_t{config_.threads}},
-             {"certificate", ephemeral_ ? std::string_view("ephemeral self-signed") : std::string_view(config_.cert_file)},
-             {"fingerprint_sha256", std::string_view(fingerprint_)}});
-
   asio::io_context control;  // signals and the drain deadline, on the main thread
   asio::signal_set signals(control, SIGINT, SIGTERM);
   asio::steady_timer drain_deadline(control);
@@ -164,6 +156,15 @@ int server::run() {
     signals.async_wait(on_signal);
   };
   signals.async_wait(on_signal);
+
+  // Announced only now: a SIGTERM from here on drains instead of killing the process.
+  const auto endpoint = local_endpoint();
+  log_event(log_level::info, "listening",
+            {{"address", std::string_view(endpoint.address().to_string())},
+             {"port", std::uint64_t{endpoint.port()}},
+             {"threads", std::uint64_t{config_.threads}},
+             {"certificate", ephemeral_ ? std::string_view("ephemeral self-signed") : std::string_view(config_.cert_file)},
+             {"fingerprint_sha256", std::string_view(fingerprint_)}});
 
   std::vector<std::thread> threads;
   for (auto& w : workers_) {

@@ -131,8 +131,12 @@ std::vector<event> server_process::wait_closes(std::size_t count, std::chrono::m
 
 int server_process::stop(std::chrono::milliseconds timeout) {
   child_->send_signal(SIGTERM);
+  return wait_exit(timeout);
+}
+
+int server_process::wait_exit(std::chrono::milliseconds timeout) {
   const auto status = child_->wait_exit(timeout);
-  BOOST_REQUIRE_MESSAGE(status.has_value(), "the server did not exit after SIGTERM; log:\n" + stderr_text());
+  BOOST_REQUIRE_MESSAGE(status.has_value(), "the server did not exit in time; log:\n" + stderr_text());
   if (*status != 0) BOOST_TEST_MESSAGE("server log:\n" + stderr_text());
   return *status;
 }

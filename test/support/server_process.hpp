@@ -46,7 +46,10 @@ class server_process {
   // Waits until `count` close events have been logged.
   std::vector<event> wait_closes(std::size_t count, std::chrono::milliseconds timeout = 60s) const;
 
-  // SIGTERM, then the exit status (the test fails if it does not exit in time).
+  void signal(int signo) const { child_->send_signal(signo); }
+  // The exit status; the test fails if the server does not exit in time.
+  int wait_exit(std::chrono::milliseconds timeout = 60s);
+  // SIGTERM, then wait_exit.
   int stop(std::chrono::milliseconds timeout = 60s);
   event summary() const;  // after stop()
 
