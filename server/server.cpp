@@ -77,6 +77,18 @@ server::~server() = default;
 
 void server::bind_listeners() {
   tcp::endpoint endpoint = resolve_listen(config_);
+  if (endpoint.port() != 0) {
+    // SO_REUSEPORT would let a second instance of ours join the port and silently take half
+    // of its connections. A plain bind first fails if anyone holds the port, and the
+    // reuseport sockets below then make any later plain bind fail too.
+    tcp::acceptor probe(workers_.front()->ioc);
+    error_code ec;
+    probe.open(endpoint.protocol(), ec);
+    if (!ec) probe.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) probe.bind(endpoint, ec);
+    if (ec) throw std::runtime_error("cannot listen on " + endpoint.address().to_string() + ":" +
+                                     std::to_string(endpoint.port()) + ": " + ec.message());
+  }
   for (auto& w : workers_) {
     open_acceptor(w->acceptor, endpoint);
     endpoint = w->acceptor.local_endpoint();  // port 0: the rest join the port the first got

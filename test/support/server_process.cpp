@@ -64,9 +64,13 @@ server_process::server_process(std::vector<std::string> args, std::optional<unsi
          ("closenotify-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
   std::filesystem::create_directories(dir_);
   child_options child;
-  child.argv = {server_binary(), "--listen", "127.0.0.1:0", "--log-format", "json", "--log-level", "debug", "--threads", "2"};
-  bool has_cert = false;
-  for (const auto& a : args) has_cert = has_cert || a == "--cert";
+  child.argv = {server_binary(), "--listen", "127.0.0.1:0", "--log-format", "json", "--log-level", "debug"};
+  bool has_cert = false, has_threads = false;
+  for (const auto& a : args) {
+    has_cert = has_cert || a == "--cert";
+    has_threads = has_threads || a == "--threads";
+  }
+  if (!has_threads) child.argv.insert(child.argv.end(), {"--threads", "2"});
   if (!has_cert) {
     cert_path_ = (dir_ / "server-cert.pem").string();
     child.argv.insert(child.argv.end(), {"--cert-out", cert_path_});
