@@ -1,0 +1,113 @@
+// Real TLS peers from Debian packages against the real server: each conversation ends with
+// a clean close on both sides, and neither side prints an error.
+#include <csignal>
+
+#include <boost/test/unit_test.hpp>
+
+#include "server_process.hpp"
+
+using namespace closenotify::test;
+
+namespace {
+bool has_error_line(const std::string& text) {
+  for (std::size_t start = 0; start < text.size();) {
+    auto end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string line = text.substr(start, end - start);
+    if (line.find("error") != std::string::npos || line.find("errno") != std::string::npos) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+bool stdout_has(const child_process& peer, std::string_view text, std::chrono::milliseconds timeout = 20s) {
+  return peer.wait_for([&](const captured& c) { return c.out.find(text) != std::string::npos; }, timeout);
+}
+
+std::vector<std::string> s_client(const server_process& server, std::vector<std::string> extra = {}) {
+  std::vector<std::string> argv{"openssl", "s_client", "-connect", "127.0.0.1:" + std::to_string(server.port()),
+                                "-CAfile", server.cert_path(), "-verify_return_error", "-verify_hostname", "localhost",
+                                "-servername", "localhost", "-quiet", "-no_ign_eof"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return argv;
+}
+
+// The close event of the one connection the test made.
+std::string only_close_reason(const server_process& server) {
+  return event_string(server.wait_event("close", [](const event&) { return true; }), "reason");
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(openssl_s_client)
+
+BOOST_AUTO_TEST_CASE(raw_echo_then_end_of_input_closes_clean) {
+  server_process server;
+  child_process peer({.argv = s_client(server), .pipe_stdin = true, .merge_stderr = false, .max_files = {}});
+  peer.write_stdin("hello over tls\n");
+  BOOST_REQUIRE(stdout_has(peer, "hello over tls\n"));
+  peer.close_stdin();  // s_client sends close_notify at end of input
+  BOOST_TEST(peer.wait_exit(20s).value_or(-1) == 0);
+  BOOST_TEST(only_close_reason(server) == "clean");
+  BOOST_TEST(!has_error_line(peer.snapshot().err), peer.snapshot().err);
+  BOOST_TEST(server.stop() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(line_protocol_quit_gets_bye_and_s_client_ends_without_error) {
+  server_process server;
+  child_process peer({.argv = s_client(server, {"-alpn", "closenotify/1"}), .pipe_stdin = true, .merge_stderr = false, .max_files = {}});
+  peer.write_stdin("/ping\n/quit\n");
+  BOOST_REQUIRE(stdout_has(peer, "PONG\nBYE\n"));
+  // The server's close_notify ends s_client; its stdin is still open.
+  BOOST_TEST(peer.wait_exit(20s).value_or(-1) == 0);
+  BOOST_TEST(only_close_reason(server) == "clean");
+  BOOST_TEST(!has_error_line(peer.snapshot().err), peer.snapshot().err);
+  BOOST_TEST(server.stop() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(sigterm_on_the_server_ends_s_client_cleanly) {
+  server_process server;
+  child_process peer({.argv = s_client(server), .pipe_stdin = true, .merge_stderr = false, .max_files = {}});
+  peer.write_stdin("before the drain\n");
+  BOOST_REQUIRE(stdout_has(peer, "before the drain\n"));
+  server.signal(SIGTERM);
+  BOOST_TEST(peer.wait_exit(20s).value_or(-1) == 0);
+  BOOST_TEST(server.wait_exit() == 0);
+  BOOST_TEST(only_close_reason(server) == "server_shutdown");
+  BOOST_TEST(!has_error_line(peer.snapshot().err), peer.snapshot().err);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(gnutls_cli)
+
+BOOST_AUTO_TEST_CASE(echo_then_end_of_input_closes_clean) {
+  server_process server;
+  child_process peer({.argv = {"gnutls-cli", "--x509cafile", server.cert_path(), "--port", std::to_string(server.port()),
+                               "--verify-hostname", "localhost", "127.0.0.1"},
+                      .pipe_stdin = true, .merge_stderr = false, .max_files = {}});
+  peer.write_stdin("hello from gnutls\n");
+  BOOST_REQUIRE(stdout_has(peer, "hello from gnutls\n"));
+  peer.close_stdin();
+  BOOST_TEST(peer.wait_exit(20s).value_or(-1) == 0);
+  BOOST_TEST(only_close_reason(server) == "clean");
+  BOOST_TEST(server.stop() == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(socat_openssl)
+
+BOOST_AUTO_TEST_CASE(echo_then_end_of_input_closes_clean) {
+  server_process server;
+  child_process peer({.argv = {"socat", "-", "OPENSSL:127.0.0.1:" + std::to_string(server.port()) + ",cafile=" +
+                                                 server.cert_path() + ",commonname=localhost"},
+                      .pipe_stdin = true, .merge_stderr = false, .max_files = {}});
+  peer.write_stdin("hello from socat\n");
+  BOOST_REQUIRE(stdout_has(peer, "hello from socat\n"));
+  peer.close_stdin();
+  BOOST_TEST(peer.wait_exit(20s).value_or(-1) == 0);
+  BOOST_TEST(only_close_reason(server) == "clean");
+  BOOST_TEST(server.stop() == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
