@@ -1,5 +1,7 @@
 #include "closenotify/connection_record.hpp"
 
+#include <vector>
+
 #include "closenotify/log.hpp"
 
 namespace closenotify {
@@ -23,15 +25,15 @@ void connection_record::close(close_reason reason, std::string_view detail) {
   const log_level level = is_ordinary(reason)               ? log_level::debug
                           : reason == close_reason::error ? log_level::warn
                                                           : log_level::info;
-  log_event(level, "close",
-            {{"id", id_},
-             {"peer", std::string_view(peer_)},
-             {"reason", to_string(reason)},
-             {"protocol", std::string_view(protocol_)},
-             {"bytes_in", bytes_in_},
-             {"bytes_out", bytes_out_},
-             {"duration_ms", static_cast<std::uint64_t>(ms.count())},
-             {"detail", detail}});
+  std::vector<log_field> fields{{"id", id_},
+                                {"peer", std::string_view(peer_)},
+                                {"reason", to_string(reason)},
+                                {"protocol", std::string_view(protocol_)},
+                                {"bytes_in", bytes_in_},
+                                {"bytes_out", bytes_out_},
+                                {"duration_ms", static_cast<std::uint64_t>(ms.count())}};
+  if (!detail.empty()) fields.push_back({"detail", detail});
+  log_event(level, "close", fields);
 }
 
 }  // namespace closenotify

@@ -1,5 +1,9 @@
 // The listener and the program around it: descriptor exhaustion, the connection limit,
 // bad options, the no-configuration certificate.
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <optional>
 
 #include <boost/asio/post.hpp>
@@ -169,6 +173,56 @@ BOOST_AUTO_TEST_CASE(unusable_certificate_or_port_exit_1_with_a_clear_message) {
   BOOST_TEST(status == 1);
   BOOST_TEST(err.find("cannot listen on 127.0.0.1:" + std::to_string(holder.port())) != std::string::npos, err);
   BOOST_TEST(holder.stop() == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(mtls)
+
+BOOST_AUTO_TEST_CASE(required_client_certificate_refuses_anonymous_clients_and_admits_trusted_ones) {
+  const auto dir = std::filesystem::temp_directory_path() / ("closenotify-mtls-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto client = make_self_signed_certificate({"test-client"}, {}, std::chrono::hours(1));
+  const std::string cert_file = (dir / "client.pem").string(), key_file = (dir / "client.key").string();
+  std::ofstream(cert_file) << client.cert;
+  std::ofstream(key_file) << client.key;
+
+  server_process server({"--client-ca", cert_file, "--require-client-cert"});
+  asio::io_context ioc;
+  auto anonymous = client_context(server.cert_path());
+  client_tls_config with_cert;
+  with_cert.ca_file = server.cert_path();
+  with_cert.cert_file = cert_file;
+  with_cert.key_file = key_file;
+  auto trusted = make_client_context(with_cert);
+  std::uint16_t anonymous_port = 0, trusted_port = 0;
+  run(ioc, [&]() -> asio::awaitable<void> {
+    tls_stream s(co_await tcp_connect(server.port()), anonymous);
+    anonymous_port = local_port(s);
+    set_client_server_name(s, "localhost", true);
+    // TLS 1.3 checks the client's certificate after the client's Finished: the refusal may
+    // come on the handshake or on the first read.
+    auto [hs] = co_await s.async_handshake(ssl::stream_base::client, use_nothrow);
+    if (!hs) {
+      co_await write_all(s, "let me in");
+      char c;
+      auto [ec, n] = co_await s.async_read_some(asio::buffer(&c, 1), use_nothrow);
+      BOOST_TEST(ec.failed());
+    }
+  });
+  run(ioc, [&]() -> asio::awaitable<void> {
+    auto s = co_await tls_connect(server.port(), trusted);
+    trusted_port = local_port(s);
+    co_await write_all(s, "mtls");
+    std::string echo(4, '\0');
+    co_await asio::async_read(s, asio::buffer(echo), asio::use_awaitable);
+    BOOST_TEST(echo == "mtls");
+    co_await s.async_shutdown(use_nothrow);
+  });
+  BOOST_TEST(event_string(server.wait_close(anonymous_port), "reason") == "handshake_failed");
+  BOOST_TEST(event_string(server.wait_close(trusted_port), "reason") == "clean");
+  BOOST_TEST(server.stop() == 0);
+  std::filesystem::remove_all(dir);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
