@@ -55,10 +55,7 @@ BOOST_AUTO_TEST_CASE(descriptor_exhaustion_backs_off_and_keeps_serving) {
   hogs.clear();  // give the descriptors back
   run(ioc, [&]() -> asio::awaitable<void> {
     auto s = co_await tls_connect(server.port(), ctx);
-    co_await write_all(s, "served");
-    std::string echo(6, '\0');
-    co_await asio::async_read(s, asio::buffer(echo), asio::use_awaitable);
-    BOOST_TEST(echo == "served");
+    BOOST_TEST(co_await echo_round_trip(s, "served") == "served");
     auto [ec] = co_await s.async_shutdown(use_nothrow);
     BOOST_TEST(!ec, ec.message());
   });
@@ -213,10 +210,7 @@ BOOST_AUTO_TEST_CASE(required_client_certificate_refuses_anonymous_clients_and_a
   run(ioc, [&]() -> asio::awaitable<void> {
     auto s = co_await tls_connect(server.port(), trusted);
     trusted_port = local_port(s);
-    co_await write_all(s, "mtls");
-    std::string echo(4, '\0');
-    co_await asio::async_read(s, asio::buffer(echo), asio::use_awaitable);
-    BOOST_TEST(echo == "mtls");
+    BOOST_TEST(co_await echo_round_trip(s, "mtls") == "mtls");
     co_await s.async_shutdown(use_nothrow);
   });
   BOOST_TEST(event_string(server.wait_close(anonymous_port), "reason") == "handshake_failed");

@@ -36,20 +36,26 @@ std::vector<std::string> s_client(const server_process& server, std::vector<std:
 std::string only_close_reason(const server_process& server) {
   return event_string(server.wait_event("close", [](const event&) { return true; }), "reason");
 }
+
+// A peer that echoes one line through the server, then meets end of input: it must close
+// with close_notify (server: clean) and exit 0 without an error line.
+void expect_echo_then_clean_close(server_process& server, std::vector<std::string> argv, const std::string& line) {
+  child_process peer({.argv = std::move(argv), .pipe_stdin = true, .merge_stderr = false, .max_files = {}});
+  peer.write_stdin(line);
+  BOOST_REQUIRE(stdout_has(peer, line));
+  peer.close_stdin();
+  BOOST_TEST(peer.wait_exit(20s).value_or(-1) == 0);
+  BOOST_TEST(only_close_reason(server) == "clean");
+  BOOST_TEST(!has_error_line(peer.snapshot().err), peer.snapshot().err);
+  BOOST_TEST(server.stop() == 0);
+}
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(openssl_s_client)
 
 BOOST_AUTO_TEST_CASE(raw_echo_then_end_of_input_closes_clean) {
   server_process server;
-  child_process peer({.argv = s_client(server), .pipe_stdin = true, .merge_stderr = false, .max_files = {}});
-  peer.write_stdin("hello over tls\n");
-  BOOST_REQUIRE(stdout_has(peer, "hello over tls\n"));
-  peer.close_stdin();  // s_client sends close_notify at end of input
-  BOOST_TEST(peer.wait_exit(20s).value_or(-1) == 0);
-  BOOST_TEST(only_close_reason(server) == "clean");
-  BOOST_TEST(!has_error_line(peer.snapshot().err), peer.snapshot().err);
-  BOOST_TEST(server.stop() == 0);
+  expect_echo_then_clean_close(server, s_client(server), "hello over tls\n");
 }
 
 BOOST_AUTO_TEST_CASE(line_protocol_quit_gets_bye_and_s_client_ends_without_error) {
@@ -82,15 +88,10 @@ BOOST_AUTO_TEST_SUITE(gnutls_cli)
 
 BOOST_AUTO_TEST_CASE(echo_then_end_of_input_closes_clean) {
   server_process server;
-  child_process peer({.argv = {"gnutls-cli", "--x509cafile", server.cert_path(), "--port", std::to_string(server.port()),
-                               "--verify-hostname", "localhost", "127.0.0.1"},
-                      .pipe_stdin = true, .merge_stderr = false, .max_files = {}});
-  peer.write_stdin("hello from gnutls\n");
-  BOOST_REQUIRE(stdout_has(peer, "hello from gnutls\n"));
-  peer.close_stdin();
-  BOOST_TEST(peer.wait_exit(20s).value_or(-1) == 0);
-  BOOST_TEST(only_close_reason(server) == "clean");
-  BOOST_TEST(server.stop() == 0);
+  expect_echo_then_clean_close(server,
+                               {"gnutls-cli", "--x509cafile", server.cert_path(), "--port",
+                                std::to_string(server.port()), "--verify-hostname", "localhost", "127.0.0.1"},
+                               "hello from gnutls\n");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -99,15 +100,10 @@ BOOST_AUTO_TEST_SUITE(socat_openssl)
 
 BOOST_AUTO_TEST_CASE(echo_then_end_of_input_closes_clean) {
   server_process server;
-  child_process peer({.argv = {"socat", "-", "OPENSSL:127.0.0.1:" + std::to_string(server.port()) + ",cafile=" +
-                                                 server.cert_path() + ",commonname=localhost"},
-                      .pipe_stdin = true, .merge_stderr = false, .max_files = {}});
-  peer.write_stdin("hello from socat\n");
-  BOOST_REQUIRE(stdout_has(peer, "hello from socat\n"));
-  peer.close_stdin();
-  BOOST_TEST(peer.wait_exit(20s).value_or(-1) == 0);
-  BOOST_TEST(only_close_reason(server) == "clean");
-  BOOST_TEST(server.stop() == 0);
+  expect_echo_then_clean_close(server,
+                               {"socat", "-", "OPENSSL:127.0.0.1:" + std::to_string(server.port()) +
+                                                  ",cafile=" + server.cert_path() + ",commonname=localhost"},
+                               "hello from socat\n");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -63,6 +63,13 @@ asio::awaitable<void> write_all(tls_stream& s, std::string_view bytes) {
   co_await asio::async_write(s, asio::buffer(bytes), asio::use_awaitable);
 }
 
+asio::awaitable<std::string> echo_round_trip(tls_stream& s, std::string_view bytes) {
+  co_await write_all(s, bytes);
+  std::string back(bytes.size(), '\0');
+  co_await asio::async_read(s, asio::buffer(back), asio::use_awaitable);
+  co_return back;
+}
+
 void close_with_reset(tcp::socket& s) {
   s.set_option(asio::socket_base::linger(true, 0));
   s.close();
