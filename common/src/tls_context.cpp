@@ -7,9 +7,9 @@
 #include <stdexcept>
 
 #include <boost/asio/ip/address.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 namespace closenotify {
 
@@ -138,7 +138,12 @@ void set_client_server_name(tls_stream& stream, const std::string& host, bool ve
   const bool is_ip = !ec;
   if (!is_ip && !host.empty() && SSL_set_tlsext_host_name(stream.native_handle(), host.c_str()) != 1)
     fail("SNI", openssl_error_text());
-  if (verify_host) stream.set_verify_callback(ssl::host_name_verification(host));
+  // OpenSSL's own check (not a verify callback), so a mismatch reports "hostname mismatch".
+  if (verify_host) {
+    X509_VERIFY_PARAM* param = SSL_get0_param(stream.native_handle());
+    const int ok = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) : SSL_set1_host(stream.native_handle(), host.c_str());
+    if (ok != 1) fail("host name check", openssl_error_text());
+  }
 }
 
 std::string_view selected_alpn(tls_stream& stream) noexcept {

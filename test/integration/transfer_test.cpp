@@ -8,6 +8,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "closenotify/bulk_data.hpp"
+#include "closenotify/close.hpp"
 #include "closenotify/sha256.hpp"
 #include "server_process.hpp"
 #include "tls_peer.hpp"
@@ -92,6 +93,59 @@ BOOST_AUTO_TEST_CASE(bulk_stream_matches_its_trailer_and_the_generator) {
   }, 120s);
   BOOST_TEST(server.stop() == 0);
   BOOST_TEST(event_number(server.summary(), "clean") == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(half_close_still_receives_every_byte_until_the_servers_close_notify) {
+  // `cat file | client`: at the end of input the client sends close_notify at once and keeps
+  // reading; the server echoes what it already has, then answers with its own close_notify.
+  constexpr std::uint64_t total = 64ull << 20;
+  server_process server;
+  asio::io_context ioc;
+  auto ctx = client_context(server.cert_path());
+  std::uint16_t port = 0;
+  run(ioc, [&]() -> asio::awaitable<void> {
+    auto s = co_await tls_connect(server.port(), ctx);
+    port = local_port(s);
+    std::string sent_hash, received_hash;
+    std::uint64_t received = 0;
+    error_code end;
+    auto writer = [&]() -> asio::awaitable<void> {
+      sha256 hash;
+      std::uint64_t seed = 77;
+      std::string chunk(64 * 1024, '\0');
+      for (std::uint64_t sent = 0; sent < total; sent += chunk.size()) {
+        fill_random(seed, chunk);
+        hash.update(chunk);
+        co_await asio::async_write(s, asio::buffer(chunk), asio::use_awaitable);
+      }
+      sent_hash = hash.hex_digest();
+      const error_code ec = co_await send_close_notify(s);
+      BOOST_TEST(!ec, ec.message());
+    };
+    auto reader = [&]() -> asio::awaitable<void> {
+      sha256 hash;
+      std::string buf(64 * 1024, '\0');
+      for (;;) {
+        auto [ec, n] = co_await s.async_read_some(asio::buffer(buf), use_nothrow);
+        hash.update(std::span<const char>(buf.data(), n));
+        received += n;
+        if (ec) {
+          end = ec;
+          break;
+        }
+      }
+      received_hash = hash.hex_digest();
+    };
+    co_await (writer() && reader());
+    BOOST_TEST((end == asio::error::eof), "reading ended with " << end.message());
+    BOOST_TEST(received == total);
+    BOOST_TEST(received_hash == sent_hash);
+    // Both close_notify alerts are exchanged: the shutdown completes without I/O.
+    auto [ec] = co_await s.async_shutdown(use_nothrow);
+    BOOST_TEST(!ec, ec.message());
+  }, 120s);
+  BOOST_TEST(event_string(server.wait_close(port), "reason") == "clean");
+  BOOST_TEST(server.stop() == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -36,4 +36,11 @@ struct close_result {
 
 asio::awaitable<close_result> graceful_close(tls_stream& stream, close_request request, close_timeouts timeouts);
 
+// TLS half-close (RFC 8446 6.1): send our close_notify now, without waiting for the peer's,
+// while a reader keeps receiving. async_shutdown cannot do this: it also reads, and
+// OpenSSL fails a shutdown that meets application data ("application data after close
+// notify"), losing what the peer still sends. Afterwards SSL_read goes on delivering the
+// peer's data until its close_notify (eof). Call it with no write in progress.
+asio::awaitable<error_code> send_close_notify(tls_stream& stream);
+
 }  // namespace closenotify
