@@ -32,7 +32,9 @@ std::size_t index_of(const std::vector<event>& events, std::string_view name, st
 // Runs the server with these arguments to its exit; returns the status and its stderr.
 std::pair<int, std::string> run_to_exit(std::vector<std::string> args) {
   args.insert(args.begin(), server_binary());
-  child_process child({.argv = args, .pipe_stdin = false, .merge_stderr = false, .max_files = {}});
+  child_options options;
+  options.argv = args;
+  child_process child(std::move(options));
   const auto status = child.wait_exit(30s);
   BOOST_REQUIRE(status.has_value());
   child.wait_for([](const captured& c) { return c.err_closed; }, 10s);

@@ -40,7 +40,7 @@ std::string only_close_reason(const server_process& server) {
 // A peer that echoes one line through the server, then meets end of input: it must close
 // with close_notify (server: clean) and exit 0 without an error line.
 void expect_echo_then_clean_close(server_process& server, std::vector<std::string> argv, const std::string& line) {
-  child_process peer({.argv = std::move(argv), .pipe_stdin = true, .merge_stderr = false, .max_files = {}});
+  child_process peer(piped(std::move(argv)));
   peer.write_stdin(line);
   BOOST_REQUIRE(stdout_has(peer, line));
   peer.close_stdin();
@@ -60,7 +60,7 @@ BOOST_AUTO_TEST_CASE(raw_echo_then_end_of_input_closes_clean) {
 
 BOOST_AUTO_TEST_CASE(line_protocol_quit_gets_bye_and_s_client_ends_without_error) {
   server_process server;
-  child_process peer({.argv = s_client(server, {"-alpn", "closenotify/1"}), .pipe_stdin = true, .merge_stderr = false, .max_files = {}});
+  child_process peer(piped(s_client(server, {"-alpn", "closenotify/1"})));
   peer.write_stdin("/ping\n/quit\n");
   BOOST_REQUIRE(stdout_has(peer, "PONG\nBYE\n"));
   // The server's close_notify ends s_client; its stdin is still open.
@@ -72,7 +72,7 @@ BOOST_AUTO_TEST_CASE(line_protocol_quit_gets_bye_and_s_client_ends_without_error
 
 BOOST_AUTO_TEST_CASE(sigterm_on_the_server_ends_s_client_cleanly) {
   server_process server;
-  child_process peer({.argv = s_client(server), .pipe_stdin = true, .merge_stderr = false, .max_files = {}});
+  child_process peer(piped(s_client(server)));
   peer.write_stdin("before the drain\n");
   BOOST_REQUIRE(stdout_has(peer, "before the drain\n"));
   server.signal(SIGTERM);

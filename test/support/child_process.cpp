@@ -42,8 +42,8 @@ child_process::child_process(child_options options) {
     ::dup2(options.merge_stderr ? out[1] : err[1], 2);
     if (options.pipe_stdin) ::dup2(in[0], 0);
     else {
-      const int devnull = ::open("/dev/null", O_RDONLY);
-      ::dup2(devnull, 0);
+      const int in_fd = ::open(options.stdin_file.empty() ? "/dev/null" : options.stdin_file.c_str(), O_RDONLY);
+      ::dup2(in_fd, 0);
     }
     ::execvp(argv[0], argv.data());
     ::_exit(127);

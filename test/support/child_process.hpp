@@ -18,9 +18,18 @@ namespace closenotify::test {
 struct child_options {
   std::vector<std::string> argv;
   bool pipe_stdin = false;
+  std::string stdin_file;                  // stdin from this file (when not piped)
   bool merge_stderr = false;               // stderr into the stdout capture
   std::optional<unsigned long> max_files;  // RLIMIT_NOFILE for the child
 };
+
+// The usual case: argv, with a pipe to write the child's stdin.
+inline child_options piped(std::vector<std::string> argv) {
+  child_options options;
+  options.argv = std::move(argv);
+  options.pipe_stdin = true;
+  return options;
+}
 
 struct captured {
   std::string out;

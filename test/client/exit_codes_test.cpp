@@ -1,0 +1,140 @@
+// Each way a connection can end has its own exit code, and a calm line that says which.
+#include <boost/asio/write.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include "cli_support.hpp"
+#include "scripted_server.hpp"
+#include "server_process.hpp"
+#include "tls_peer.hpp"
+
+using namespace closenotify;
+using namespace closenotify::test;
+
+namespace {
+struct finished_client {
+  int status;
+  captured output;
+};
+
+// Runs the client to its exit; stdin stays open (so no half-close) unless `input_ends`.
+finished_client run_client(std::vector<std::string> args, bool input_ends = false, std::string input = {}) {
+  child_process client(piped(cli(std::move(args))));
+  if (!input.empty()) client.write_stdin(input);
+  if (input_ends) client.close_stdin();
+  const auto status = client.wait_exit(30s);
+  BOOST_REQUIRE_MESSAGE(status.has_value(), "the client did not exit: " + client.snapshot().err);
+  client.wait_for([](const captured& c) { return c.out_closed && c.err_closed; }, 10s);
+  return {*status, client.snapshot()};
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(client_exit_codes)
+
+BOOST_AUTO_TEST_CASE(untrusted_certificate_is_6_with_the_reason) {
+  server_process server;  // its certificate is in no trust store
+  const auto r = run_client({"localhost:" + std::to_string(server.port())});
+  BOOST_TEST(r.status == 6);
+  BOOST_TEST(r.output.err.find("certificate verification failed: self-signed certificate") != std::string::npos, r.output.err);
+  BOOST_TEST(server.stop() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(wrong_host_name_is_6_with_the_reason) {
+  server_process server;
+  const auto r = run_client({"--cafile", server.cert_path(), "--sni", "wrong.example", "127.0.0.1:" + std::to_string(server.port())});
+  BOOST_TEST(r.status == 6);
+  BOOST_TEST(r.output.err.find("hostname mismatch") != std::string::npos, r.output.err);
+  BOOST_TEST(server.stop() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(connection_refused_is_3) {
+  const auto r = run_client({"--insecure", "127.0.0.1:" + std::to_string(free_port())});
+  BOOST_TEST(r.status == 3);
+  BOOST_TEST(r.output.err.find("Connection refused") != std::string::npos, r.output.err);
+}
+
+BOOST_AUTO_TEST_CASE(listener_that_never_accepts_is_connect_timeout_4) {
+  asio::io_context ioc;
+  tcp::acceptor never(ioc, {asio::ip::make_address("127.0.0.1"), 0});  // the kernel completes TCP; no TLS ever
+  const auto r = run_client({"--insecure", "--connect-timeout", "500ms", "127.0.0.1:" + std::to_string(never.local_endpoint().port())});
+  BOOST_TEST(r.status == 4);
+  BOOST_TEST(r.output.err.find("did not finish within 500ms") != std::string::npos, r.output.err);
+}
+
+BOOST_AUTO_TEST_CASE(server_reset_mid_stream_is_8) {
+  scripted_server server([](tls_stream& s) -> asio::awaitable<void> {
+    co_await write_all(s, "partial\n");
+    close_with_reset(s.next_layer());
+  });
+  const auto r = run_client({"--cafile", server.cert_path(), "localhost:" + std::to_string(server.port())});
+  // (Whether "partial" is printed depends on timing: Linux drops unread data when RST comes.)
+  BOOST_TEST(r.status == 8, r.output.err);
+  BOOST_TEST(r.output.err.find("peer_reset") != std::string::npos, r.output.err);
+}
+
+BOOST_AUTO_TEST_CASE(server_truncation_out_of_the_blue_is_7_with_a_calm_line) {
+  scripted_server server([](tls_stream& s) -> asio::awaitable<void> {
+    co_await write_all(s, "partial\n");
+    s.next_layer().shutdown(tcp::socket::shutdown_both);  // FIN, no close_notify
+    s.next_layer().close();
+  });
+  const auto r = run_client({"--cafile", server.cert_path(), "localhost:" + std::to_string(server.port())});
+  BOOST_TEST(r.status == 7, r.output.err);
+  BOOST_TEST(r.output.out == "partial\n");
+  BOOST_TEST(r.output.err.find("may be incomplete") != std::string::npos, r.output.err);
+  BOOST_TEST(!has_error_line(r.output.err), r.output.err);
+}
+
+BOOST_AUTO_TEST_CASE(truncation_after_our_close_notify_is_part_of_a_normal_close_0) {
+  scripted_server server([](tls_stream& s) -> asio::awaitable<void> {
+    std::string pending;
+    auto [data, end] = co_await read_to_end(s, pending);  // until the client's close_notify
+    co_await write_all(s, data);
+    s.next_layer().shutdown(tcp::socket::shutdown_both);  // then FIN without close_notify
+    s.next_layer().close();
+  });
+  const auto r = run_client({"--raw", "--cafile", server.cert_path(), "localhost:" + std::to_string(server.port())}, true, "last words\n");
+  BOOST_TEST(r.status == 0, r.output.err);
+  BOOST_TEST(r.output.out == "last words\n");
+  BOOST_TEST(!has_error_line(r.output.err), r.output.err);
+}
+
+// run_client allows 30 s; the server stays silent for five minutes: only --shutdown-timeout ends it.
+BOOST_AUTO_TEST_CASE(server_that_never_answers_close_notify_is_9_after_the_shutdown_timeout) {
+  scripted_server server([](tls_stream& s) -> asio::awaitable<void> {
+    std::string pending;
+    co_await read_to_end(s, pending);  // the client's close_notify arrives...
+    asio::steady_timer never(co_await asio::this_coro::executor, std::chrono::minutes(5));
+    co_await never.async_wait(use_nothrow);  // ...and is never answered; the socket stays open
+  });
+  const auto r = run_client({"--raw", "--shutdown-timeout", "500ms", "--cafile", server.cert_path(),
+                             "localhost:" + std::to_string(server.port())},
+                            true, "x");
+  BOOST_TEST(r.status == 9, r.output.err);
+  BOOST_TEST(r.output.err.find("did not answer our close_notify within 500ms") != std::string::npos, r.output.err);
+}
+
+BOOST_AUTO_TEST_CASE(usage_errors_are_2) {
+  BOOST_TEST(run_client({}).status == 2);
+  BOOST_TEST(run_client({"--tls-min", "1.1", "localhost"}).status == 2);
+  BOOST_TEST(run_client({"--cafile", "/nonexistent.pem", "localhost"}).status == 2);
+  BOOST_TEST(run_client({"--insecure", "--cafile", "x.pem", "localhost"}).status == 2);
+}
+
+BOOST_AUTO_TEST_CASE(json_summary_describes_the_connection) {
+  server_process server;
+  const auto r = run_client({"--quiet", "--json", "--cafile", server.cert_path(), "localhost:" + std::to_string(server.port())},
+                            true, "/ping\n");
+  BOOST_TEST(r.status == 0);
+  const auto json = boost::json::parse(r.output.err).as_object();
+  BOOST_TEST(json.at("tls_version").as_string() == "TLSv1.3");
+  BOOST_TEST(json.at("alpn").as_string() == "closenotify/1");
+  BOOST_TEST(json.at("close_reason").as_string() == "clean");
+  BOOST_TEST(json.at("exit_code").as_int64() == 0);
+  BOOST_TEST(json.at("bytes_sent").as_int64() == 6);
+  BOOST_TEST(json.at("bytes_received").as_int64() == 5);
+  BOOST_TEST(json.at("peer_certificate").as_object().at("verified").as_bool());
+  BOOST_TEST(server.stop() == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
