@@ -93,6 +93,9 @@ class connection {
   void quit(close_reason why);
   void on_signal(const error_code& ec);
   void notice_bye(std::string_view data);
+  void prompt() const {
+    if (interactive_ && !config_.quiet) std::fputs("> ", stderr);
+  }
   void status(std::string_view text) const {
     if (!config_.quiet) std::fprintf(stderr, "* %.*s\n", static_cast<int>(text.size()), text.data());
   }
@@ -118,6 +121,7 @@ class connection {
   bool bye_seen_ = false;
   bool stdout_closed_ = false;
   std::string line_head_;  // first bytes of the line being received, to spot BYE
+  bool awaiting_reply_ = false;  // interactive: a prompt follows the answer to what was typed
   std::optional<close_reason> quit_;  // why we are ending the connection ourselves
   error_code read_end_;
   error_code write_end_;
@@ -194,9 +198,11 @@ asio::awaitable<int> connection::run() {
   status(fmt::format("connected to {}:{} ({}, {}, ALPN {}), certificate {}", config_.host, config_.port,
                      SSL_get_version(ssl), SSL_get_cipher_name(ssl), alpn.empty() ? "none: raw bytes" : alpn,
                      config_.tls.verify_peer ? "verified" : "NOT verified"));
-  if (interactive_)
+  if (interactive_) {
     status(line_mode_ ? "type lines; /help lists the server's commands; /quit, Ctrl-D or Ctrl-C ends"
                       : "raw bytes; /quit, Ctrl-D or Ctrl-C ends");
+    prompt();
+  }
 
   co_await serve();
   signals_.cancel();
@@ -209,6 +215,12 @@ asio::awaitable<int> connection::run() {
     tls_alive = quit_ == close_reason::idle_timeout;  // after our close_notify, nothing more to send
   } else if (read_end_ == asio::error::eof) {
     reason = close_reason::clean;  // the server's close_notify; ours answers it below
+  } else if (read_end_.category() == asio::error::get_ssl_category() && bytes_received_ == 0) {
+    // TLS 1.3 servers refuse a client certificate (or its absence) after the handshake: the
+    // alert arrives on the first read. For the user that is a failed handshake.
+    reason = close_reason::handshake_failed;
+    tls_alive = false;
+    error_text_ = "the server refused the connection: " + describe_tls_error(read_end_);
   } else if (read_end_ && read_end_ != asio::error::operation_aborted) {
     reason = classify_io_error(read_end_);
     tls_alive = !tls_failed_by(read_end_);
@@ -264,6 +276,10 @@ asio::awaitable<void> connection::reader() {
         stdout_closed_ = true;  // `| head -c 10`: end the connection cleanly, do not die
         quit(close_reason::local_quit);
       }
+      if (awaiting_reply_ && buffer[n - 1] == '\n') {
+        awaiting_reply_ = false;
+        prompt();
+      }
     }
     if (ec) {
       read_end_ = ec;
@@ -290,6 +306,7 @@ asio::awaitable<void> connection::writer() {
       quit(close_reason::local_quit);
       co_return;
     }
+    awaiting_reply_ = interactive_;
     const auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(in.data), use_nothrow);
     bytes_sent_ += n;
     if (ec) {

@@ -114,6 +114,42 @@ BOOST_AUTO_TEST_CASE(server_that_never_answers_close_notify_is_9_after_the_shutd
   BOOST_TEST(r.output.err.find("did not answer our close_notify within 500ms") != std::string::npos, r.output.err);
 }
 
+BOOST_AUTO_TEST_CASE(idle_connection_is_11_after_the_idle_timeout) {
+  server_process server;
+  const auto r = run_client({"--idle-timeout", "500ms", "--cafile", server.cert_path(), "localhost:" + std::to_string(server.port())});
+  BOOST_TEST(r.status == 11, r.output.err);
+  // It still closed properly: the server got our close_notify.
+  BOOST_TEST(event_string(server.wait_event("close", [](const event&) { return true; }), "reason") == "clean");
+  BOOST_TEST(server.stop() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(mtls_without_a_client_certificate_is_5_and_with_one_is_0) {
+  cert_dir client_cert;
+  server_process server({"--client-ca", client_cert.cert, "--require-client-cert"});
+  const std::string target = "localhost:" + std::to_string(server.port());
+  const auto refused = run_client({"--cafile", server.cert_path(), target}, true, "/ping\n");
+  BOOST_TEST(refused.status == 5, refused.output.err);
+  BOOST_TEST(refused.output.err.find("certificate required") != std::string::npos, refused.output.err);
+  const auto admitted = run_client({"--cafile", server.cert_path(), "--cert", client_cert.cert, "--key", client_cert.key, target},
+                                   true, "/ping\n");
+  BOOST_TEST(admitted.status == 0, admitted.output.err);
+  BOOST_TEST(admitted.output.out == "PONG\n");
+  BOOST_TEST(server.stop() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(tls_min_1_3_is_honoured_and_alpn_can_be_chosen) {
+  server_process server;
+  const auto r = run_client({"--quiet", "--json", "--tls-min", "1.3", "--alpn", "something/else", "--cafile",
+                             server.cert_path(), "localhost:" + std::to_string(server.port())},
+                            true, "/ping\n");
+  BOOST_TEST(r.status == 0, r.output.err);
+  BOOST_TEST(r.output.out == "/ping\n");  // no closenotify/1 offered: raw echo
+  const auto json = boost::json::parse(r.output.err).as_object();
+  BOOST_TEST(json.at("tls_version").as_string() == "TLSv1.3");
+  BOOST_TEST(json.at("alpn").as_string() == "");
+  BOOST_TEST(server.stop() == 0);
+}
+
 BOOST_AUTO_TEST_CASE(usage_errors_are_2) {
   BOOST_TEST(run_client({}).status == 2);
   BOOST_TEST(run_client({"--tls-min", "1.1", "localhost"}).status == 2);

@@ -13,8 +13,10 @@ BOOST_AUTO_TEST_CASE(typed_lines_are_answered_and_slash_quit_exits_0) {
   server_process server;
   pty_process client(cli({"--cafile", server.cert_path(), "localhost:" + std::to_string(server.port())}));
   BOOST_REQUIRE_MESSAGE(client.wait_for("/quit, Ctrl-D or Ctrl-C ends", 20s), client.screen());
+  BOOST_REQUIRE_MESSAGE(client.wait_for("> ", 20s), client.screen());  // the prompt
   client.type("/ping\r");
   BOOST_REQUIRE_MESSAGE(client.wait_for("PONG", 20s), client.screen());
+  BOOST_REQUIRE_MESSAGE(client.wait_for("> ", 20s), client.screen());  // and again after the answer
   client.type("/quit\r");
   BOOST_REQUIRE_MESSAGE(client.wait_for("BYE", 20s), client.screen());
   BOOST_TEST(client.wait_exit(20s).value_or(-1) == 0, client.screen());
