@@ -273,8 +273,10 @@ asio::awaitable<void> connection::reader() {
       last_activity_ = clock::now();
       if (line_mode_) notice_bye({buffer.data(), n});
       if (!stdout_closed_ && !write_stdout(buffer.data(), n)) {
-        stdout_closed_ = true;  // `| head -c 10`: end the connection cleanly, do not die
-        quit(close_reason::local_quit);
+        // `| head -c 10`: no SIGPIPE death. Nobody wants the rest, but the server may still
+        // be sending: half-close (as at the end of input) and discard until its close_notify.
+        stdout_closed_ = true;
+        input_.stop();
       }
       if (awaiting_reply_ && buffer[n - 1] == '\n') {
         awaiting_reply_ = false;
@@ -293,7 +295,8 @@ asio::awaitable<void> connection::reader() {
 asio::awaitable<void> connection::writer() {
   for (;;) {
     stdin_source::chunk in = co_await input_.next();
-    if (in.stopped) co_return;
+    if (in.stopped && !stdout_closed_) co_return;
+    if (in.stopped) break;  // stdout is gone: half-close below
     if (in.error != 0) {
       complain(std::string("reading standard input: ") + std::strerror(in.error));
       quit(close_reason::local_quit);
@@ -313,9 +316,9 @@ asio::awaitable<void> connection::writer() {
       write_end_ = ec;
       co_return;
     }
-    if (quit_ || reader_done_) co_return;
+    if (quit_ || reader_done_ || stdout_closed_) break;
   }
-  if (quit_ || reader_done_) co_return;
+  if (quit_ || reader_done_ || half_closed_) co_return;
   // End of input: half-close. Our close_notify goes out, and everything the server still
   // sends is received until its own close_notify (or --shutdown-timeout).
   if (const error_code ec = co_await send_close_notify(stream_); ec) {

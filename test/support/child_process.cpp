@@ -33,7 +33,9 @@ child_process::child_process(child_options options) {
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
   if (pid_ == 0) {
-    // Child: only async-signal-safe calls until exec.
+    // Child: only async-signal-safe calls until exec. Ignored signals survive exec, and the
+    // tests ignore SIGPIPE: give the child the default a shell would.
+    ::signal(SIGPIPE, SIG_DFL);
     if (options.max_files) {
       rlimit lim{*options.max_files, *options.max_files};
       ::setrlimit(RLIMIT_NOFILE, &lim);

@@ -20,6 +20,7 @@ pty_process::pty_process(std::vector<std::string> argv) {
   pid_ = ::forkpty(&master_, nullptr, nullptr, nullptr);
   if (pid_ < 0) throw std::runtime_error(std::string("forkpty: ") + std::strerror(errno));
   if (pid_ == 0) {
+    ::signal(SIGPIPE, SIG_DFL);  // as a shell would start it (the tests ignore SIGPIPE)
     ::execvp(args[0], args.data());
     ::_exit(127);
   }
