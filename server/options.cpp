@@ -12,15 +12,11 @@ namespace closenotify::server {
 namespace po = boost::program_options;
 
 namespace {
-struct usage_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+// A command line that asks for something impossible; answered with exit code 2.
+using usage_error = std::invalid_argument;
 
 std::chrono::milliseconds duration_option(const po::variables_map& vm, const char* name) {
-  const auto text = vm[name].as<std::string>();
-  const auto d = parse_duration(text);
-  if (!d) throw usage_error(std::string("--") + name + ": '" + text + "' is not a duration (e.g. 500ms, 5s, 2m)");
-  return *d;
+  return require_duration(name, vm[name].as<std::string>());
 }
 }  // namespace
 

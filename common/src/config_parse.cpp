@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <stdexcept>
 
 namespace closenotify {
 
@@ -18,6 +19,14 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) n
   else return std::nullopt;
   if (ms > 1e12) return std::nullopt;
   return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(ms)));
+}
+
+std::chrono::milliseconds require_duration(std::string_view option, std::string_view text) {
+  const auto d = parse_duration(text);
+  if (!d)
+    throw std::invalid_argument("--" + std::string(option) + ": '" + std::string(text) +
+                                "' is not a duration (e.g. 500ms, 5s, 2m)");
+  return *d;
 }
 
 std::optional<host_port> parse_host_port(std::string_view text, std::uint16_t default_port) noexcept {

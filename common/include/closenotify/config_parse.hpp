@@ -12,6 +12,9 @@ namespace closenotify {
 // "250ms", "5s", "2m", "1h", or a bare number of seconds ("10", "0.5").
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) noexcept;
 
+// For option parsers: the duration, or std::invalid_argument with a message naming the option.
+std::chrono::milliseconds require_duration(std::string_view option, std::string_view text);
+
 struct host_port {
   std::string host;  // without brackets for IPv6
   std::uint16_t port = 0;
