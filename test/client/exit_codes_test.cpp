@@ -3,7 +3,10 @@
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <fstream>
+
 #include "cli_support.hpp"
+#include "closenotify/self_signed_cert.hpp"
 #include "scripted_server.hpp"
 #include "server_process.hpp"
 #include "tls_peer.hpp"
@@ -44,6 +47,19 @@ BOOST_AUTO_TEST_CASE(wrong_host_name_is_6_with_the_reason) {
   const auto r = run_client({"--cafile", server.cert_path(), "--sni", "wrong.example", "127.0.0.1:" + std::to_string(server.port())});
   BOOST_TEST(r.status == 6);
   BOOST_TEST(r.output.err.find("hostname mismatch") != std::string::npos, r.output.err);
+  BOOST_TEST(server.stop() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(expired_certificate_is_6_with_the_reason) {
+  cert_dir dir;
+  // Valid from an hour ago until two hours ago: expired.
+  const auto pem = make_self_signed_certificate({"localhost"}, {"127.0.0.1"}, std::chrono::hours(-2));
+  std::ofstream(dir.cert) << pem.cert;
+  std::ofstream(dir.key) << pem.key;
+  server_process server({"--cert", dir.cert, "--key", dir.key});
+  const auto r = run_client({"--cafile", dir.cert, "localhost:" + std::to_string(server.port())});
+  BOOST_TEST(r.status == 6);
+  BOOST_TEST(r.output.err.find("certificate has expired") != std::string::npos, r.output.err);
   BOOST_TEST(server.stop() == 0);
 }
 
