@@ -1,6 +1,7 @@
 // F12 and F13: SIGTERM with hundreds of live sessions; thousands of connections ending
 // every way. Nothing lost, nothing leaked, every connection accounted for once.
 #include <csignal>
+#include <optional>
 
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
@@ -131,6 +132,47 @@ BOOST_AUTO_TEST_CASE(sigterm_drains_200_sessions_delivering_every_byte_and_close
   BOOST_TEST(event_number(summary, "bytes_out") == received_total);
   BOOST_TEST(event_number(summary, "bytes_out") ==
              event_number(summary, "bytes_in") - line_peers * 6 + line_peers * (5 + bye_shutting_down.size()));
+}
+
+namespace {
+// A line session mid-/bulk whose peer has stopped reading: it can neither deliver nor close.
+std::optional<tls_stream> stuck_session(server_process& server, asio::io_context& ioc, ssl::context& ctx) {
+  std::optional<tls_stream> s;
+  run(ioc, [&]() -> asio::awaitable<void> {
+    s.emplace(co_await tls_connect(server.port(), ctx));
+    co_await write_all(*s, "/bulk 1000000000\n");
+    char first;
+    co_await asio::async_read(*s, asio::buffer(&first, 1), asio::use_awaitable);
+  });
+  return s;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(drain_deadline_cuts_a_stuck_session_and_exits_3) {
+  server_process server({"--drain-timeout", "500ms", "--write-timeout", "60s"});
+  asio::io_context ioc;
+  auto ctx = client_context(server.cert_path(), {"closenotify/1"});
+  const auto s = stuck_session(server, ioc, ctx);
+  server.signal(SIGTERM);
+  BOOST_TEST(server.wait_exit(30s) == 3);
+  const auto summary = server.summary();
+  BOOST_TEST(event_string(summary, "drain") == "forced");
+  BOOST_TEST(event_number(summary, "accepted") == 1u);
+  BOOST_TEST(event_number(summary, "closed_total") == 1u);
+  BOOST_TEST(event_number(summary, "server_shutdown") == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_second_signal_cuts_the_drain_at_once) {
+  // The drain deadline is a minute; only the second signal can end this within wait_exit's 30 s.
+  server_process server({"--drain-timeout", "60s", "--write-timeout", "60s"});
+  asio::io_context ioc;
+  auto ctx = client_context(server.cert_path(), {"closenotify/1"});
+  const auto s = stuck_session(server, ioc, ctx);
+  server.signal(SIGTERM);
+  server.wait_event("draining", [](const event&) { return true; });
+  server.signal(SIGINT);
+  BOOST_TEST(server.wait_exit(30s) == 3);
+  BOOST_TEST(event_string(server.summary(), "drain") == "forced");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
