@@ -1,0 +1,27 @@
+// The benchmark modes. Each returns its final machine-readable line (key=value ...).
+#pragma once
+
+#include <string>
+
+#include "bench_config.hpp"
+#include "closenotify/asio.hpp"
+
+namespace closenotify::bench {
+
+struct bench_env {
+  asio::io_context& ioc;
+  ssl::context& tls;
+  const bench_config& config;
+  std::uint64_t& done;  // operations finished so far, for the progress line
+};
+
+asio::awaitable<std::string> run_handshakes(bench_env env);
+asio::awaitable<std::string> run_bulk(bench_env env);
+asio::awaitable<std::string> run_latency(bench_env env);
+asio::awaitable<std::string> run_hold(bench_env env);  // idle and drain
+
+// Shared by the modes: a TLS connection to the target, and a clean close of it.
+asio::awaitable<tls_stream> open_connection(bench_env env);
+asio::awaitable<bool> close_connection(tls_stream& stream);  // true: close_notify both ways
+
+}  // namespace closenotify::bench
