@@ -41,15 +41,7 @@ asio::awaitable<std::string> run_bulk(bench_env env) {
     co_await close_connection(stream);
   };
   const auto start = clock::now();
-  std::size_t running = env.config.connections;
-  std::uint64_t failed_connections = 0;
-  asio::steady_timer all_done(env.ioc, clock::time_point::max());
-  for (std::size_t i = 0; i < env.config.connections; ++i)
-    asio::co_spawn(env.ioc, one(), [&](std::exception_ptr e) {
-      if (e) ++failed_connections;
-      if (--running == 0) all_done.cancel();
-    });
-  co_await all_done.async_wait(use_nothrow);
+  const std::uint64_t failed_connections = co_await run_concurrently(env.ioc, env.config.connections, [&](std::size_t) { return one(); });
   const double seconds = std::chrono::duration<double>(clock::now() - start).count();
   co_return fmt::format("mode=bulk connections={} failed_connections={} bytes_each_way={} seconds={:.2f} received={} mismatched_reads={} "
                         "mb_per_s_one_way={:.1f}",

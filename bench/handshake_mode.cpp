@@ -25,13 +25,7 @@ asio::awaitable<std::string> run_handshakes(bench_env env) {
       }
     }
   };
-  std::size_t running = env.config.connections;
-  asio::steady_timer all_done(env.ioc, clock::time_point::max());
-  for (std::size_t i = 0; i < env.config.connections; ++i)
-    asio::co_spawn(env.ioc, worker(), [&](std::exception_ptr) {
-      if (--running == 0) all_done.cancel();
-    });
-  co_await all_done.async_wait(use_nothrow);
+  co_await run_concurrently(env.ioc, env.config.connections, [&](std::size_t) { return worker(); });
   const double seconds = std::chrono::duration<double>(clock::now() - start).count();
   co_return fmt::format("mode=handshake connections={} seconds={:.2f} handshakes={} failures={} handshakes_per_s={:.1f} "
                         "p50_ms={:.3f} p99_ms={:.3f}",

@@ -1,6 +1,7 @@
 // The benchmark modes. Each returns its final machine-readable line (key=value ...).
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "bench_config.hpp"
@@ -19,6 +20,10 @@ asio::awaitable<std::string> run_handshakes(bench_env env);
 asio::awaitable<std::string> run_bulk(bench_env env);
 asio::awaitable<std::string> run_latency(bench_env env);
 asio::awaitable<std::string> run_hold(bench_env env);  // idle and drain
+
+// Runs make(0) ... make(n - 1) at once and waits for all; returns how many failed (threw).
+asio::awaitable<std::uint64_t> run_concurrently(asio::io_context& ioc, std::size_t n,
+                                                const std::function<asio::awaitable<void>(std::size_t)>& make);
 
 // Shared by the modes: a TLS connection to the target, and a clean close of it.
 asio::awaitable<tls_stream> open_connection(bench_env env);

@@ -21,6 +21,8 @@ using namespace asio::experimental::awaitable_operators;
 namespace {
 constexpr std::size_t read_chunk = 16 * 1024;
 constexpr std::size_t bulk_chunk = 64 * 1024;
+// How long a drain lets a handshake under way go on (its own deadline still applies).
+constexpr auto drain_handshake_grace = std::chrono::seconds(1);
 
 std::string peer_name(const tcp::socket& socket) {
   error_code ec;
@@ -68,16 +70,12 @@ asio::awaitable<void> session::run() {
 }
 
 asio::awaitable<void> session::body() {
-  handshake_deadline_ = clock::now() + worker_.config.session.handshake_timeout;
-  if (stopping_) {
-    tls_alive_ = false;  // drained before the handshake began: there is no TLS to close
-  } else {
-    const auto [ec] = co_await stream_.async_handshake(ssl::stream_base::server,
-                                                       asio::bind_cancellation_slot(read_cancel_.slot(), use_nothrow));
-    if (ec) {
-      tls_alive_ = false;
-      set_reason(close_reason::handshake_failed, describe_tls_error(ec));
-    }
+  handshake_deadline_ = std::min(handshake_deadline_, clock::now() + worker_.config.session.handshake_timeout);
+  const auto [ec] = co_await stream_.async_handshake(ssl::stream_base::server,
+                                                     asio::bind_cancellation_slot(read_cancel_.slot(), use_nothrow));
+  if (ec) {
+    tls_alive_ = false;
+    set_reason(close_reason::handshake_failed, describe_tls_error(ec));
   }
   if (tls_alive_) {
     line_mode_ = selected_alpn(stream_) == alpn_line_protocol;
@@ -102,7 +100,7 @@ asio::awaitable<void> session::watchdog() {
 
 session::clock::time_point session::next_check() const {
   const auto& limits = worker_.config.session;
-  if (phase_ == phase::handshake) return stopping_ ? clock::time_point::max() : handshake_deadline_;
+  if (phase_ == phase::handshake) return handshake_cancelled_ ? clock::time_point::max() : handshake_deadline_;
   // Waking at least once per write timeout bounds how late a stalled write is noticed,
   // without re-arming the timer on every write.
   auto at = clock::now() + limits.write_timeout;
@@ -115,7 +113,12 @@ void session::check_deadlines() {
   const auto now = clock::now();
   const auto& limits = worker_.config.session;
   if (phase_ == phase::handshake) {
-    if (!stopping_ && now >= handshake_deadline_) stop(close_reason::handshake_timeout);
+    if (now >= handshake_deadline_ && !handshake_cancelled_) {
+      set_reason(close_reason::handshake_timeout);
+      stopping_ = true;
+      handshake_cancelled_ = true;
+      read_cancel_.emit(asio::cancellation_type::terminal);
+    }
     return;
   }
   if (writing_ && now - write_progress_ >= limits.write_timeout) {
@@ -132,7 +135,14 @@ void session::check_deadlines() {
 void session::stop(close_reason reason) {
   set_reason(reason);
   stopping_ = true;
-  read_cancel_.emit(asio::cancellation_type::terminal);  // the handshake or the pending read
+  if (phase_ == phase::handshake) {
+    // A TLS 1.3 client counts itself connected once its Finished is sent, while we may still
+    // be reading it: let a handshake under way finish, briefly, then close it properly.
+    handshake_deadline_ = std::min(handshake_deadline_, clock::now() + drain_handshake_grace);
+    watchdog_timer_.cancel();  // re-arm for the shorter deadline
+    return;
+  }
+  read_cancel_.emit(asio::cancellation_type::terminal);  // the pending read
   reader_wake_.cancel();
 }
 

@@ -69,6 +69,7 @@ class session {
   std::optional<close_reason> reason_;
   std::string detail_;
   bool tls_alive_ = true;
+  bool handshake_cancelled_ = false;  // by its deadline (or the drain's grace running out)
   bool stopping_ = false;
   bool reading_ = false;
   bool writing_ = false;
@@ -77,7 +78,7 @@ class session {
   bool line_mode_ = false;
   bool mid_bulk_ = false;
 
-  clock::time_point handshake_deadline_;
+  clock::time_point handshake_deadline_ = clock::time_point::max();
   clock::time_point last_activity_;
   clock::time_point write_progress_;
 

@@ -8,6 +8,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include "closenotify/tls_context.hpp"
 #include "server_process.hpp"
 #include "tls_peer.hpp"
 
@@ -147,6 +148,36 @@ std::optional<tls_stream> stuck_session(server_process& server, asio::io_context
   return s;
 }
 }  // namespace
+
+BOOST_AUTO_TEST_CASE(a_handshake_under_way_when_the_drain_begins_still_ends_with_close_notify) {
+  // TLS 1.3 clients count themselves connected once their Finished is sent, while the server
+  // may still be reading it: a drain must let that handshake finish and then close it
+  // properly, not cut it. Here the server has accepted our TCP connection, the drain begins,
+  // and only then do we start TLS.
+  server_process server;
+  asio::io_context ioc;
+  auto ctx = client_context(server.cert_path());
+  std::optional<tcp::socket> sock;
+  std::uint16_t port = 0;
+  run(ioc, [&]() -> asio::awaitable<void> {
+    sock.emplace(co_await tcp_connect(server.port()));
+    port = local_port(*sock);
+  });
+  const std::string peer = "127.0.0.1:" + std::to_string(port);
+  server.wait_event("accept", [&](const event& e) { return event_string(e, "peer") == peer; });
+  server.signal(SIGTERM);
+  server.wait_event("draining", [](const event&) { return true; });
+  run(ioc, [&]() -> asio::awaitable<void> {
+    tls_stream s(std::move(*sock), ctx);
+    set_client_server_name(s, "localhost", true);
+    co_await s.async_handshake(ssl::stream_base::client, asio::use_awaitable);
+    auto [data, end] = co_await read_to_end(s);
+    BOOST_TEST((end == asio::error::eof), "expected close_notify, got " << end.message());
+    co_await s.async_shutdown(use_nothrow);
+  });
+  BOOST_TEST(server.wait_exit() == 0);
+  BOOST_TEST(event_number(server.summary(), "server_shutdown") == 1u);
+}
 
 BOOST_AUTO_TEST_CASE(drain_deadline_cuts_a_stuck_session_and_exits_3) {
   server_process server({"--drain-timeout", "500ms", "--write-timeout", "60s"});
