@@ -62,7 +62,6 @@ session::~session() { worker_.sessions.erase(this); }
 
 asio::awaitable<void> session::run() {
   co_await (body() || watchdog());
-  phase_ = phase::closing;
   // A peer that stopped reading will not read a FIN either: skip the linger.
   const close_request request{reason_, tls_alive_, reason_ != close_reason::write_timeout};
   const close_result result = co_await graceful_close(stream_, request, worker_.config.session.close);

@@ -35,7 +35,7 @@ class session {
 
  private:
   using clock = std::chrono::steady_clock;
-  enum class phase { handshake, serving, closing };
+  enum class phase { handshake, serving };
 
   asio::awaitable<void> body();
   asio::awaitable<void> watchdog();

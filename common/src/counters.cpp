@@ -2,7 +2,6 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
-#include <fmt/format.h>
 
 namespace closenotify {
 
@@ -36,13 +35,6 @@ std::string counters_snapshot::to_json() const {
   o["bytes_out"] = bytes_out;
   o["closed"] = std::move(by_reason);
   return boost::json::serialize(o);
-}
-
-std::string counters_snapshot::to_summary() const {
-  std::string out = fmt::format("accepted={} active={} bytes_in={} bytes_out={}", accepted, active(), bytes_in, bytes_out);
-  for (auto r : all_close_reasons)
-    if (auto n = closed_by(r)) fmt::format_to(std::back_inserter(out), " {}={}", to_string(r), n);
-  return out;
 }
 
 counters_snapshot counters::snapshot() const noexcept {

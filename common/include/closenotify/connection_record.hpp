@@ -27,9 +27,6 @@ class connection_record {
   // Records the close event; later calls are ignored. `detail` explains an unusual ending.
   void close(close_reason reason, std::string_view detail = {});
 
-  bool closed() const noexcept { return closed_; }
-  std::uint64_t id() const noexcept { return id_; }
-  const std::string& peer() const noexcept { return peer_; }
 
  private:
   counters& counters_;

@@ -26,7 +26,6 @@ struct counters_snapshot {
   counters_snapshot& operator+=(const counters_snapshot& other) noexcept;
 
   std::string to_json() const;     // one line: {"accepted":..,"active":..,"closed":{..},..}
-  std::string to_summary() const;  // one line of key=value for people
 };
 
 class counters {

@@ -29,7 +29,6 @@ class line_reader {
   result next() noexcept;
 
   std::size_t buffered() const noexcept { return end_ - start_; }
-  std::size_t max_line() const noexcept { return max_line_; }
 
  private:
   std::size_t max_line_;
