@@ -59,7 +59,7 @@ int main(int argc, char* argv[]) {
   desc.add_options()
     ("help,h", "show this help")
     ("connections,c", po::value<std::size_t>()->default_value(1), "connections (or workers)")
-    ("duration,d", po::value<std::string>()->default_value("5s"), "how long (handshake, latency, idle)")
+    ("duration,d", po::value<std::string>()->default_value("5s"), "how long (handshake, latency, idle); drain: how long to wait for the server to end its connections, and then to exit")
     ("bytes,b", po::value<std::uint64_t>()->default_value(64ull << 20), "bulk: bytes per connection, each way")
     ("message-size", po::value<std::size_t>()->default_value(64), "latency: bytes per message")
     ("server-pid", po::value<pid_t>()->default_value(0), "drain: the server process to SIGTERM")

@@ -29,7 +29,10 @@ asio::awaitable<shutdown_outcome> bounded_tls_shutdown(tls_stream& stream, asio:
   if (result.index() == 1) co_return shutdown_outcome{close_reason::shutdown_timeout, true, "no close_notify from the peer"};
 
   const auto [ec] = std::get<0>(result);
-  if (!ec || ec == asio::error::eof) co_return shutdown_outcome{close_reason::clean, true, {}};
+  // Both close_notify alerts have passed: the peer sends nothing after its own, so no unread
+  // input can turn our close() into RST, and our last bytes leave ahead of the FIN. Lingering
+  // would only hold the descriptor until the peer's FIN (a drain of idle peers waited for it).
+  if (!ec || ec == asio::error::eof) co_return shutdown_outcome{close_reason::clean, false, {}};
   if (ec == ssl::error::stream_truncated) co_return shutdown_outcome{close_reason::peer_truncated, true, {}};
   // The peer was still sending when our close_notify left: legal until it reads ours
   // (RFC 8446 6.1). OpenSSL gives up on the TLS layer; the TCP drain below collects the rest.

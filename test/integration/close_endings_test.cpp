@@ -51,6 +51,27 @@ BOOST_AUTO_TEST_CASE(peer_close_notify_closes_clean_and_is_answered) {
   check_summary(server, 1, "clean");
 }
 
+BOOST_AUTO_TEST_CASE(clean_exchange_ends_the_connection_without_waiting_for_the_peers_fin) {
+  // After both close_notify alerts nothing can follow, so there is nothing to linger for:
+  // the server closes at once even though we keep TCP open. Were it lingering, its close
+  // would wait for our FIN or --linger-timeout (60 s), past wait_close's 10 s.
+  server_process server({"--linger-timeout", "60s"});
+  asio::io_context ioc;
+  auto ctx = client_context(server.cert_path());
+  std::uint16_t port = 0;
+  std::optional<tls_stream> s;  // outlives run(): no FIN from us until the end of the test
+  run(ioc, [&]() -> asio::awaitable<void> {
+    s.emplace(co_await tls_connect(server.port(), ctx));
+    port = local_port(*s);
+    BOOST_TEST(co_await echo_round_trip(*s, "bye") == "bye");
+    auto [ec] = co_await s->async_shutdown(use_nothrow);
+    BOOST_TEST(!ec, "shutdown: " << ec.message());
+  });
+  BOOST_TEST(event_string(server.wait_close(port, 10s), "reason") == "clean");
+  BOOST_TEST(server.stop() == 0);
+  check_summary(server, 1, "clean");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(F02_peer_truncates)

@@ -3,8 +3,9 @@
 // what it owed the peer is flushed. This does the rest:
 //   2. async_shutdown raced with a deadline: send close_notify, wait (bounded) for the
 //      peer's. Truncation is a normal close; the deadline expiring is shutdown_timeout.
-//   3. shutdown(send), then drain and discard input until FIN or the linger deadline, so the
-//      kernel never answers our close() with RST while the peer still reads (seed 002).
+//   3. unless both close_notify alerts passed cleanly: shutdown(send), then drain and discard
+//      input until FIN or the linger deadline, so the kernel never answers our close() with
+//      RST while the peer still reads (seed 002).
 //   4. close the socket, once.
 // Step 5, recording the reason, is the caller's: connection_record takes the result.
 #pragma once
