@@ -70,6 +70,26 @@ BOOST_AUTO_TEST_CASE(line_protocol_quit_gets_bye_and_s_client_ends_without_error
   BOOST_TEST(server.stop() == 0);
 }
 
+BOOST_AUTO_TEST_CASE(the_session_ticket_resumes_the_next_connection) {
+  // The server keeps no session cache and sends one ticket: resumption rides on the ticket.
+  server_process server;
+  const std::string session = server.cert_path() + ".session";
+  {
+    child_process first(piped(s_client(server, {"-sess_out", session})));
+    first.write_stdin("first\n");
+    BOOST_REQUIRE(stdout_has(first, "first\n"));
+    first.close_stdin();
+    BOOST_TEST(first.wait_exit(20s).value_or(-1) == 0);
+  }
+  auto argv = s_client(server, {"-sess_in", session});
+  std::erase(argv, "-quiet");  // the session report ("Reused, ...") is what we read
+  child_process second(piped(std::move(argv)));
+  BOOST_TEST(stdout_has(second, "Reused, TLSv1.3"), second.snapshot().out);
+  second.close_stdin();
+  BOOST_TEST(second.wait_exit(20s).value_or(-1) == 0);
+  BOOST_TEST(server.stop() == 0);
+}
+
 BOOST_AUTO_TEST_CASE(sigterm_on_the_server_ends_s_client_cleanly) {
   server_process server;
   child_process peer(piped(s_client(server)));
