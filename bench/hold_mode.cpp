@@ -67,7 +67,8 @@ asio::awaitable<std::string> run_hold(bench_env env) {
     drain_limit.async_wait([&](const error_code& ec) {
       if (ec) return;
       gave_up = true;
-      for (auto& stream : held) stream->next_layer().close();
+      error_code ignored;
+      for (auto& stream : held) stream->next_layer().close(ignored);
     });
     other_endings += co_await run_concurrently(env.ioc, held.size(), [&](std::size_t i) -> asio::awaitable<void> {
       tls_stream& stream = *held[i];
