@@ -4,12 +4,12 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
-#include <string>
 
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/write.hpp>
 
 #include "closenotify/asio.hpp"
+#include "closenotify/config_parse.hpp"
 
 using namespace closenotify;
 
@@ -46,16 +46,16 @@ int main(int argc, char* argv[]) {
     return 2;
   }
   std::signal(SIGPIPE, SIG_IGN);
-  const std::string target = argv[1];
-  const auto colon = target.rfind(':');
-  if (colon == std::string::npos) {
-    std::cerr << "closenotify-tcp-echo: '" << target << "' is not HOST:PORT\n";
+  const auto target = parse_host_port(argv[1], 0);
+  error_code bad_address;
+  const auto address = target ? asio::ip::make_address(target->host, bad_address) : asio::ip::address{};
+  if (!target || bad_address) {
+    std::cerr << "closenotify-tcp-echo: '" << argv[1] << "' is not IP-ADDRESS:PORT\n";
     return 2;
   }
   try {
     asio::io_context ioc(1);
-    const tcp::endpoint endpoint(asio::ip::make_address(target.substr(0, colon)),
-                                 static_cast<unsigned short>(std::stoul(target.substr(colon + 1))));
+    const tcp::endpoint endpoint(address, target->port);
     tcp::acceptor acceptor(ioc, endpoint);
     acceptor.listen(asio::socket_base::max_listen_connections);
     std::printf("listening port=%u\n", static_cast<unsigned>(acceptor.local_endpoint().port()));
