@@ -78,7 +78,8 @@ asio::awaitable<std::string> run_hold(bench_env env) {
         if (!ec) continue;
         if (gave_up) ++still_open;
         else ended(ec == asio::error::eof);
-        if (ec == asio::error::eof) co_await stream.async_shutdown(use_nothrow);  // answer it
+        // Answer it. Bounded: drain_limit closes the socket if this hangs.
+        if (ec == asio::error::eof) co_await stream.async_shutdown(use_nothrow);
         co_return;
       }
     });

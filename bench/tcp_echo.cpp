@@ -29,10 +29,17 @@ asio::awaitable<void> echo(tcp::socket socket) {
 }
 
 asio::awaitable<void> accept_loop(tcp::acceptor& acceptor) {
+  asio::steady_timer backoff(acceptor.get_executor());
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(use_nothrow);
     if (ec == asio::error::operation_aborted) co_return;
-    if (ec) continue;  // EMFILE and friends: the caller raised the limit; a retry is all we can do
+    if (ec) {
+      // EMFILE and friends: the connection stays queued, so an instant retry would spin on
+      // the core the load generator shares with us.
+      backoff.expires_after(std::chrono::milliseconds(10));
+      co_await backoff.async_wait(use_nothrow);
+      continue;
+    }
     error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
     asio::co_spawn(acceptor.get_executor(), echo(std::move(socket)), asio::detached);
