@@ -6,6 +6,7 @@
 
 #include "bench_config.hpp"
 #include "closenotify/asio.hpp"
+#include "closenotify/tls_stream.hpp"
 
 namespace closenotify::bench {
 

@@ -19,7 +19,6 @@ namespace closenotify::server {
 using namespace asio::experimental::awaitable_operators;
 
 namespace {
-constexpr std::size_t read_chunk = 16 * 1024;
 constexpr std::size_t bulk_chunk = 64 * 1024;
 // How long a drain lets a handshake under way go on (its own deadline still applies).
 constexpr auto drain_handshake_grace = std::chrono::seconds(1);
@@ -173,16 +172,27 @@ void session::queue(std::string_view bytes) {
   writer_wake_.cancel();
 }
 
-asio::awaitable<std::pair<error_code, std::size_t>> session::read_some(asio::mutable_buffer buffer) {
-  reading_ = true;
-  const auto [ec, n] =
-      co_await stream_.async_read_some(buffer, asio::bind_cancellation_slot(read_cancel_.slot(), use_nothrow));
-  reading_ = false;
-  if (n > 0) {
-    record_.add_in(n);
-    last_activity_ = clock::now();
+asio::awaitable<std::pair<error_code, std::string_view>> session::read_some() {
+  for (;;) {
+    reading_ = true;
+    const auto [ec] = co_await stream_.async_wait_readable(asio::bind_cancellation_slot(read_cancel_.slot(), use_nothrow));
+    reading_ = false;
+    if (ec) co_return std::pair{ec, std::string_view{}};
+    // Read only now that there is something: the worker's buffer serves every session, and
+    // no await comes between this read and the caller's copy out of it.
+    error_code read_ec;
+    auto& scratch = worker_.read_scratch;
+    const std::size_t n = stream_.read_some_now(asio::buffer(scratch), read_ec);
+    if (read_ec == asio::error::would_block) {
+      if (n == 0) continue;  // a record still incomplete, or one that carried no data
+      read_ec = {};
+    }
+    if (n > 0) {
+      record_.add_in(n);
+      last_activity_ = clock::now();
+    }
+    co_return std::pair{read_ec, std::string_view(scratch.data(), n)};
   }
-  co_return std::pair{ec, n};
 }
 
 void session::on_read_error(const error_code& ec) {
@@ -203,12 +213,11 @@ void session::on_write_error(const error_code& ec) {
 }
 
 asio::awaitable<void> session::read_raw() {
-  read_buffer_.resize(read_chunk);
   while (!stopping_) {
     if (!co_await wait_for_room()) break;
-    const auto [ec, n] = co_await read_some(asio::buffer(read_buffer_));
+    const auto [ec, bytes] = co_await read_some();
     // Echo what arrived even if a stop raced with the read: every byte read is owed back.
-    if (n > 0) queue({read_buffer_.data(), n});
+    if (!bytes.empty()) queue(bytes);
     if (ec) {
       on_read_error(ec);
       break;
@@ -232,8 +241,8 @@ asio::awaitable<void> session::read_lines() {
       stopping_ = true;
       break;
     }
-    const auto [ec, n] = co_await read_some(lines.prepare(read_chunk));
-    lines.commit(n);
+    const auto [ec, bytes] = co_await read_some();
+    lines.append(bytes);
     if (ec) {
       on_read_error(ec);
       break;
@@ -296,6 +305,7 @@ asio::awaitable<void> session::write_loop() {
   for (;;) {
     if (out_.empty()) {
       if (reader_done_) break;
+      release_idle_buffers();
       co_await wait(writer_wake_);
       continue;
     }
@@ -303,16 +313,18 @@ asio::awaitable<void> session::write_loop() {
     std::swap(out_, inflight_);
     reader_wake_.cancel();
     for (std::size_t sent = 0; sent < inflight_.size();) {
-      writing_ = true;
-      write_progress_ = clock::now();
-      const auto [ec, n] = co_await stream_.async_write_some(
-          asio::buffer(inflight_.data() + sent, inflight_.size() - sent),
-          asio::bind_cancellation_slot(write_cancel_.slot(), use_nothrow));
-      writing_ = false;
+      error_code ec;
+      const std::size_t n = stream_.write_some_now(asio::buffer(inflight_.data() + sent, inflight_.size() - sent), ec);
       sent += n;
       if (n > 0) {
         record_.add_out(n);
         last_activity_ = clock::now();
+      }
+      if (ec == asio::error::would_block) {
+        writing_ = true;  // the watchdog times this wait (write timeout)
+        write_progress_ = clock::now();
+        std::tie(ec) = co_await stream_.async_wait_writable(asio::bind_cancellation_slot(write_cancel_.slot(), use_nothrow));
+        writing_ = false;
       }
       if (ec) {
         on_write_error(ec);
@@ -321,6 +333,13 @@ asio::awaitable<void> session::write_loop() {
     }
     inflight_.clear();
   }
+}
+
+void session::release_idle_buffers() {
+  // A burst grows the queues; an idle connection should not keep what it needed then.
+  constexpr std::size_t keep = 4 * 1024;
+  if (inflight_.capacity() > keep) std::string().swap(inflight_);
+  if (out_.capacity() > keep) std::string().swap(out_);
 }
 
 }  // namespace closenotify::server

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "closenotify/asio.hpp"
+#include "closenotify/tls_stream.hpp"
 #include "closenotify/close_reason.hpp"
 #include "closenotify/connection_record.hpp"
 #include "closenotify/line_reader.hpp"
@@ -45,10 +46,11 @@ class session {
   asio::awaitable<void> handle_line(std::string_view line);
   asio::awaitable<void> stream_bulk(std::uint64_t bytes);
   asio::awaitable<bool> wait_for_room();
-  asio::awaitable<std::pair<error_code, std::size_t>> read_some(asio::mutable_buffer buffer);
+  asio::awaitable<std::pair<error_code, std::string_view>> read_some();
   asio::awaitable<void> wait(asio::steady_timer& event);
 
   void queue(std::string_view bytes);
+  void release_idle_buffers();
   void on_read_error(const error_code& ec);
   void on_write_error(const error_code& ec);
   void set_reason(close_reason reason, std::string_view detail = {});
@@ -84,7 +86,6 @@ class session {
 
   std::string out_;       // queued for the peer, filled by the reader
   std::string inflight_;  // being written by the writer
-  std::string read_buffer_;
 };
 
 }  // namespace closenotify::server

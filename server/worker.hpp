@@ -2,6 +2,7 @@
 // no lock), its acceptor on the shared SO_REUSEPORT port, its sessions and counters.
 #pragma once
 
+#include <array>
 #include <unordered_set>
 
 #include "closenotify/asio.hpp"
@@ -26,6 +27,8 @@ struct worker {
   counters counts;
   std::unordered_set<session*> sessions;
   bool draining = false;
+  // Every session of this thread reads into it, once its stream has something to read.
+  std::array<char, 16 * 1024> read_scratch;
 };
 
 }  // namespace closenotify::server

@@ -1,11 +1,6 @@
 #include "closenotify/close.hpp"
 
-#include <algorithm>
 #include <array>
-
-#include <boost/asio/write.hpp>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
@@ -81,34 +76,13 @@ asio::awaitable<close_result> graceful_close(tls_stream& stream, close_request r
 }
 
 asio::awaitable<error_code> send_close_notify(tls_stream& stream) {
-  SSL* ssl = stream.native_handle();
-  if (SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN) co_return error_code{};
-  BIO* engine_bio = SSL_get_wbio(ssl);  // Asio's BIO pair; also the read BIO
-  // Records the engine produced but Asio has not flushed yet must leave first; none are
-  // left when no write is in progress, as the caller promises.
-  if (BIO_ctrl_wpending(engine_bio) != 0) co_return error_code(asio::error::try_again);
-
-  // SSL_shutdown writes the alert into a BIO of ours, which we then send ourselves: the
-  // reader's pending read on the socket is untouched. Reference counts: Asio's engine set
-  // one BIO as both rbio and wbio with a single reference, so swapping the wbio must leave
-  // exactly that reference in place.
-  BIO* capture = BIO_new(BIO_s_mem());
-  if (capture == nullptr) co_return error_code(asio::error::no_memory);
-  BIO_up_ref(engine_bio);
-  BIO_up_ref(capture);
-  SSL_set0_wbio(ssl, capture);
-  const int shut = SSL_shutdown(ssl);
-  SSL_set0_wbio(ssl, engine_bio);
-  char* data = nullptr;
-  const long len = BIO_get_mem_data(capture, &data);
-  std::string alert(data, static_cast<std::size_t>(std::max(len, 0L)));
-  BIO_free(capture);
-  if (shut < 0 || alert.empty()) {
-    ERR_clear_error();
-    co_return error_code(asio::error::shut_down);
+  for (;;) {
+    error_code ec;
+    stream.send_close_notify_now(ec);
+    if (ec != asio::error::would_block) co_return ec;
+    const auto [waited] = co_await stream.async_wait_writable(use_nothrow);
+    if (waited) co_return waited;
   }
-  const auto [ec, n] = co_await asio::async_write(stream.next_layer(), asio::buffer(alert), use_nothrow);
-  co_return ec;
 }
 
 }  // namespace closenotify

@@ -4,7 +4,16 @@
 
 namespace closenotify {
 
+namespace {
+constexpr std::size_t idle_capacity = 4 * 1024;
+}  // namespace
+
 boost::asio::mutable_buffer line_reader::prepare(std::size_t size) {
+  if (start_ == end_ && buf_.capacity() > idle_capacity) {
+    // Everything was taken: a long line's buffer need not outlive it.
+    std::string().swap(buf_);
+    start_ = scan_ = end_ = 0;
+  }
   if (start_ > 0) {
     std::memmove(buf_.data(), buf_.data() + start_, end_ - start_);
     scan_ -= start_;
@@ -16,6 +25,12 @@ boost::asio::mutable_buffer line_reader::prepare(std::size_t size) {
 }
 
 void line_reader::commit(std::size_t size) noexcept { end_ += size; }
+
+void line_reader::append(std::string_view bytes) {
+  if (bytes.empty()) return;
+  std::memcpy(prepare(bytes.size()).data(), bytes.data(), bytes.size());
+  commit(bytes.size());
+}
 
 line_reader::result line_reader::next() noexcept {
   const char* base = buf_.data();

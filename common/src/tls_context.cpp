@@ -1,5 +1,7 @@
 #include "closenotify/tls_context.hpp"
 
+#include "closenotify/tls_stream.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>

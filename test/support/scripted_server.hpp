@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "closenotify/asio.hpp"
+#include "closenotify/tls_stream.hpp"
 
 namespace closenotify::test {
 

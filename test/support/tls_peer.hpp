@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "closenotify/asio.hpp"
+#include "closenotify/tls_stream.hpp"
 
 namespace closenotify::test {
 

@@ -17,7 +17,7 @@ namespace asio = boost::asio;
 namespace ssl = boost::asio::ssl;
 using tcp = boost::asio::ip::tcp;
 using error_code = boost::system::error_code;
-using tls_stream = ssl::stream<tcp::socket>;
+class tls_stream;  // closenotify/tls_stream.hpp
 
 // Expected outcomes (eof, truncation, reset, cancellation) arrive as error_code values,
 // never as exceptions: every co_await at the I/O boundary uses this token.

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "closenotify/asio.hpp"
+#include "closenotify/tls_stream.hpp"
 #include "closenotify/close_reason.hpp"
 
 namespace closenotify {
@@ -41,7 +42,8 @@ asio::awaitable<close_result> graceful_close(tls_stream& stream, close_request r
 // while a reader keeps receiving. async_shutdown cannot do this: it also reads, and
 // OpenSSL fails a shutdown that meets application data ("application data after close
 // notify"), losing what the peer still sends. Afterwards SSL_read goes on delivering the
-// peer's data until its close_notify (eof). Call it with no write in progress.
+// peer's data until its close_notify (eof). Call it with no write in progress: a record
+// half-written ahead of the alert would be cut.
 asio::awaitable<error_code> send_close_notify(tls_stream& stream);
 
 }  // namespace closenotify

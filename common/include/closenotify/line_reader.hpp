@@ -23,6 +23,7 @@ class line_reader {
   // Space for the next read from the socket; commit() the bytes that arrived.
   boost::asio::mutable_buffer prepare(std::size_t size);
   void commit(std::size_t size) noexcept;
+  void append(std::string_view bytes);
 
   // The next complete line without its LF (and without a CR before the LF), need_more when
   // no complete line is buffered, or too_long once a line exceeds the limit.
