@@ -306,8 +306,9 @@ tls_stream::step tls_stream::readable_step() const {
   const core& c = *core_;
   if (c.stage_begin < c.stage_end || c.eof) return {};
   // A partly received record also counts as pending: only a read that was not starved may
-  // trust it, or the wait would complete at once forever.
-  if (!c.read_starved && SSL_has_pending(c.ssl) == 1) return {};
+  // trust it, or the wait would complete at once forever. Likewise a socket that filled the
+  // last read probably holds more: read it straight away rather than stage 512 bytes first.
+  if (!c.read_starved && (SSL_has_pending(c.ssl) == 1 || !c.drained)) return {};
   return step{c.read_starved ? c.read_blocked : want::input, {}, 0};
 }
 

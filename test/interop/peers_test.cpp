@@ -90,6 +90,27 @@ BOOST_AUTO_TEST_CASE(the_session_ticket_resumes_the_next_connection) {
   BOOST_TEST(server.stop() == 0);
 }
 
+BOOST_AUTO_TEST_CASE(a_requested_key_update_is_answered_and_the_echo_goes_on) {
+  // RFC 8446 4.6.3: a KeyUpdate with update_requested must be answered with one of ours
+  // before our next application data; the echo after it travels under the new keys.
+  server_process server;
+  child_process peer(piped(s_client(server, {"-msg"})));
+  peer.write_stdin("before\n");
+  BOOST_REQUIRE(stdout_has(peer, "before\n"));
+  peer.write_stdin("K\n");  // s_client: send KeyUpdate, update_requested
+  BOOST_REQUIRE(stdout_has(peer, ">>> TLS 1.3, Handshake [length 0005], KeyUpdate"));
+  peer.write_stdin("after\n");
+  BOOST_REQUIRE(stdout_has(peer, "after\n"));
+  const std::string out = peer.snapshot().out;
+  const auto answered = out.find("<<< TLS 1.3, Handshake [length 0005], KeyUpdate");
+  BOOST_TEST((answered != std::string::npos && answered < out.rfind("after\n")), out);
+  peer.close_stdin();
+  BOOST_TEST(peer.wait_exit(20s).value_or(-1) == 0);
+  BOOST_TEST(only_close_reason(server) == "clean");
+  BOOST_TEST(!has_error_line(peer.snapshot().err), peer.snapshot().err);
+  BOOST_TEST(server.stop() == 0);
+}
+
 BOOST_AUTO_TEST_CASE(sigterm_on_the_server_ends_s_client_cleanly) {
   server_process server;
   child_process peer(piped(s_client(server)));
