@@ -60,40 +60,79 @@ session::session(tcp::socket socket, worker& w, std::uint64_t id)
 session::~session() { worker_.sessions.erase(this); }
 
 asio::awaitable<void> session::run() {
-  co_await (body() || watchdog());
+  handshake_deadline_ = std::min(handshake_deadline_, clock::now() + worker_.config.session.handshake_timeout);
+  arm_watchdog();
+  std::exception_ptr failure;
+  try {
+    co_await serve();
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  // The watchdog's callback refers to this session: wait for its last run before going on.
+  body_done_ = true;
+  watchdog_timer_.cancel();
+  while (watchdog_armed_) co_await wait(reader_wake_);
+  if (failure) std::rethrow_exception(failure);
   // A peer that stopped reading will not read a FIN either: skip the linger.
   const close_request request{reason_, tls_alive_, reason_ != close_reason::write_timeout};
   const close_result result = co_await graceful_close(stream_, request, worker_.config.session.close);
   record_.close(result.reason, detail_.empty() ? std::string_view(result.detail) : std::string_view(detail_));
 }
 
-asio::awaitable<void> session::body() {
-  handshake_deadline_ = std::min(handshake_deadline_, clock::now() + worker_.config.session.handshake_timeout);
+asio::awaitable<void> session::serve() {
   const auto [ec] = co_await stream_.async_handshake(ssl::stream_base::server,
                                                      asio::bind_cancellation_slot(read_cancel_.slot(), use_nothrow));
   if (ec) {
     tls_alive_ = false;
     set_reason(close_reason::handshake_failed, describe_tls_error(ec));
+    co_return;
   }
-  if (tls_alive_) {
-    line_mode_ = selected_alpn(stream_) == alpn_line_protocol;
-    record_.set_protocol(line_mode_ ? "line" : "raw");
-    phase_ = phase::serving;
-    last_activity_ = clock::now();
-    watchdog_timer_.cancel();  // it sleeps until the handshake deadline: re-arm for idle/write
-    if (line_mode_) co_await (read_lines() && write_loop());
-    else co_await (read_raw() && write_loop());
+  line_mode_ = selected_alpn(stream_) == alpn_line_protocol;
+  record_.set_protocol(line_mode_ ? "line" : "raw");
+  phase_ = phase::serving;
+  last_activity_ = clock::now();
+  watchdog_timer_.cancel();  // it sleeps until the handshake deadline: re-arm for idle/write
+
+  // The writer runs beside the reader (full duplex). One spawned coroutine and two flags
+  // cost less per idle connection than awaitable operators' parallel group.
+  writer_running_ = true;
+  std::exception_ptr writer_failure;
+  asio::co_spawn(stream_.get_executor(), write_loop(), [this, &writer_failure](std::exception_ptr e) {
+    writer_running_ = false;
+    if (e) {
+      writer_failure = e;
+      stop(close_reason::error);
+    }
+    reader_wake_.cancel();
+  });
+  std::exception_ptr reader_failure;
+  try {
+    if (line_mode_) co_await read_lines();
+    else co_await read_raw();
+  } catch (...) {
+    reader_failure = std::current_exception();
+    tls_alive_ = false;  // the writer stops at once
+    reader_done_ = true;
+    writer_wake_.cancel();
+    write_cancel_.emit(asio::cancellation_type::terminal);
   }
-  body_done_ = true;
+  while (writer_running_) co_await wait(reader_wake_);
+  if (reader_failure) std::rethrow_exception(reader_failure);
+  if (writer_failure) std::rethrow_exception(writer_failure);
 }
 
-asio::awaitable<void> session::watchdog() {
-  // Runs beside body() in `||`: when the body finishes, the wait below is cancelled.
-  while (!body_done_) {
-    watchdog_timer_.expires_at(next_check());
-    co_await watchdog_timer_.async_wait(use_nothrow);
-    if (!body_done_) check_deadlines();
-  }
+void session::arm_watchdog() {
+  watchdog_armed_ = true;
+  watchdog_timer_.expires_at(next_check());
+  watchdog_timer_.async_wait([this](const error_code&) {
+    watchdog_armed_ = false;
+    if (body_done_) {
+      reader_wake_.cancel();  // run() is waiting for this last call
+      return;
+    }
+    check_deadlines();
+    arm_watchdog();
+  });
 }
 
 session::clock::time_point session::next_check() const {
@@ -157,11 +196,6 @@ void session::set_reason(close_reason reason, std::string_view detail) {
   detail_ = detail;
 }
 
-asio::awaitable<void> session::wait(asio::steady_timer& event) {
-  event.expires_at(clock::time_point::max());
-  co_await event.async_wait(use_nothrow);
-}
-
 asio::awaitable<bool> session::wait_for_room() {
   while (!stopping_ && out_.size() >= worker_.config.session.max_queue) co_await wait(reader_wake_);
   co_return !stopping_;
@@ -169,7 +203,25 @@ asio::awaitable<bool> session::wait_for_room() {
 
 void session::queue(std::string_view bytes) {
   out_.append(bytes);
-  writer_wake_.cancel();
+  // The writer is parked with nothing in flight: send from here, sparing its wake-up (a
+  // request/response peer gets its answer a scheduler round earlier), and wake it only for
+  // what the socket would not take.
+  if (writer_idle_ && tls_alive_) send_queued_now();
+  if (!out_.empty()) writer_wake_.cancel();
+}
+
+void session::send_queued_now() {
+  std::size_t sent = 0;
+  error_code ec;
+  while (sent < out_.size() && !ec) sent += stream_.write_some_now(asio::buffer(out_.data() + sent, out_.size() - sent), ec);
+  if (sent > 0) {
+    record_.add_out(sent);
+    last_activity_ = clock::now();
+    // What is left starts with the rest of a record OpenSSL holds: the writer retries it
+    // from the front of the queue, as a retried SSL_write must.
+    out_.erase(0, sent);
+  }
+  if (ec && ec != asio::error::would_block) on_write_error(ec);
 }
 
 asio::awaitable<std::pair<error_code, std::string_view>> session::read_some() {
@@ -306,7 +358,9 @@ asio::awaitable<void> session::write_loop() {
     if (out_.empty()) {
       if (reader_done_) break;
       release_idle_buffers();
+      writer_idle_ = true;
       co_await wait(writer_wake_);
+      writer_idle_ = false;
       continue;
     }
     if (!tls_alive_) break;  // nothing more can be sent on this stream

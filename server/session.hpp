@@ -38,8 +38,8 @@ class session {
   using clock = std::chrono::steady_clock;
   enum class phase { handshake, serving };
 
-  asio::awaitable<void> body();
-  asio::awaitable<void> watchdog();
+  asio::awaitable<void> serve();
+  void arm_watchdog();
   asio::awaitable<void> read_raw();
   asio::awaitable<void> read_lines();
   asio::awaitable<void> write_loop();
@@ -47,10 +47,14 @@ class session {
   asio::awaitable<void> stream_bulk(std::uint64_t bytes);
   asio::awaitable<bool> wait_for_room();
   asio::awaitable<std::pair<error_code, std::string_view>> read_some();
-  asio::awaitable<void> wait(asio::steady_timer& event);
+  auto wait(asio::steady_timer& event) {
+    event.expires_at(clock::time_point::max());
+    return event.async_wait(use_nothrow);
+  }
 
   void queue(std::string_view bytes);
   void release_idle_buffers();
+  void send_queued_now();
   void on_read_error(const error_code& ec);
   void on_write_error(const error_code& ec);
   void set_reason(close_reason reason, std::string_view detail = {});
@@ -77,6 +81,9 @@ class session {
   bool writing_ = false;
   bool reader_done_ = false;
   bool body_done_ = false;
+  bool watchdog_armed_ = false;
+  bool writer_running_ = false;
+  bool writer_idle_ = false;  // parked with nothing in flight: queue() may send itself
   bool line_mode_ = false;
   bool mid_bulk_ = false;
 

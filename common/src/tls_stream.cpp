@@ -334,4 +334,12 @@ void tls_stream::staged(const error_code& ec, std::size_t n) noexcept {
 
 void tls_stream::expect_input() noexcept { core_->drained = false; }
 
+bool tls_stream::input_drained() const noexcept { return core_->drained; }
+
+void tls_stream::release_buffers() noexcept {
+  // SSL_MODE_RELEASE_BUFFERS frees the read buffer only after application data: a connection
+  // idle since its handshake would keep ~17 KiB. Frees nothing that holds unread bytes.
+  SSL_free_buffers(core_->ssl);
+}
+
 }  // namespace closenotify

@@ -112,6 +112,8 @@ class tls_stream {
   asio::mutable_buffer stage_space() noexcept;
   void staged(const error_code& ec, std::size_t n) noexcept;
   void expect_input() noexcept;
+  void release_buffers() noexcept;
+  bool input_drained() const noexcept;
 
   // Like asio::ssl::stream: one record's worth at a time, from the first non-empty buffer.
   template <class Buffer, class Buffers>
@@ -128,21 +130,26 @@ class tls_stream {
   struct op_base {
     explicit op_base(tls_stream& stream) : s(stream) {}
     tls_stream& s;
-    enum class state { starting, waiting_input, waiting_readable, waiting_output, done } at = state::starting;
+    enum class state { starting, deferred, waiting_input, waiting_readable, waiting_output, done } at = state::starting;
     step result;
+    bool deferred_once = false;
+    bool woke = false;  // a wait on the socket has completed
 
     template <class Self>
     void operator()(Self& self, error_code ec = {}, std::size_t n = 0) {
       auto& op = static_cast<Derived&>(*this);
       switch (at) {
         case state::done: return op.finish(self, result);
+        case state::deferred: break;
         case state::waiting_input:
+          woke = true;
           s.staged(ec, n);
           // eof is not an error here: the next step reports the end the way TLS sees it.
           if (ec && ec != asio::error::eof) return op.finish(self, step{want::nothing, ec, 0});
           break;
         case state::waiting_readable:
         case state::waiting_output:
+          woke = true;
           if (ec) return op.finish(self, step{want::nothing, ec, 0});
           if (at == state::waiting_readable) s.expect_input();
           break;
@@ -157,8 +164,16 @@ class tls_stream {
           break;
         }
         if (result.next == want::input && op.stages_input()) {
+          // The socket was empty a moment ago: let the handlers already queued run first
+          // (a reply among them, say) so the read below finds the answer, not EAGAIN.
+          if (!deferred_once && s.input_drained()) {
+            deferred_once = true;
+            at = state::deferred;
+            return asio::post(s.socket_.get_executor(), std::move(self));
+          }
           at = state::waiting_input;
           // Input is only wanted once OpenSSL has taken every staged byte: the stage is empty.
+          s.release_buffers();
           return s.socket_.async_read_some(s.stage_space(), std::move(self));
         }
         // A write that needs input (renegotiation) must not take the reader's bytes: it only
@@ -179,11 +194,9 @@ class tls_stream {
   struct wait_op : op_base<wait_op> {
     wait_op(tls_stream& stream, bool for_reading) : op_base(stream), reading(for_reading) {}
     bool reading;
-    bool waited = false;
     bool stages_input() const noexcept { return reading; }
     step attempt() {
-      if (waited) return {};
-      waited = true;
+      if (woke) return {};
       if (reading) return s.readable_step();
       return step{s.blocked_on(false), {}, 0};
     }
