@@ -48,8 +48,7 @@ session::session(tcp::socket socket, worker& w, std::uint64_t id)
       stream_(std::move(socket), w.tls),
       record_(w.counts, id, peer_name(stream_.next_layer())),
       watchdog_timer_(w.ioc),
-      reader_wake_(w.ioc),
-      writer_wake_(w.ioc) {
+      reader_wake_(w.ioc) {
   error_code ignored;
   stream_.next_layer().set_option(tcp::no_delay(true), ignored);  // replies are small lines
   worker_.sessions.insert(this);
@@ -93,32 +92,22 @@ asio::awaitable<void> session::serve() {
   last_activity_ = clock::now();
   watchdog_timer_.cancel();  // it sleeps until the handshake deadline: re-arm for idle/write
 
-  // The writer runs beside the reader (full duplex). One spawned coroutine and two flags
-  // cost less per idle connection than awaitable operators' parallel group.
-  writer_running_ = true;
-  std::exception_ptr writer_failure;
-  asio::co_spawn(stream_.get_executor(), write_loop(), [this, &writer_failure](std::exception_ptr e) {
-    writer_running_ = false;
-    if (e) {
-      writer_failure = e;
-      stop(close_reason::error);
-    }
-    reader_wake_.cancel();
-  });
+  // This coroutine reads; replies go out from queue() at once, and a writer coroutine is
+  // started only while the socket will not take them (see kick_writer): an idle connection
+  // holds no writer at all.
   std::exception_ptr reader_failure;
   try {
     if (line_mode_) co_await read_lines();
     else co_await read_raw();
   } catch (...) {
     reader_failure = std::current_exception();
-    tls_alive_ = false;  // the writer stops at once
-    reader_done_ = true;
-    writer_wake_.cancel();
+    tls_alive_ = false;  // a running writer stops at once
     write_cancel_.emit(asio::cancellation_type::terminal);
   }
-  while (writer_running_) co_await wait(reader_wake_);
+  // Flushed, or given up: either way no writer may outlive the session.
+  while (writer_active_ || writers_alive_ > 0) co_await wait(reader_wake_);
   if (reader_failure) std::rethrow_exception(reader_failure);
-  if (writer_failure) std::rethrow_exception(writer_failure);
+  if (writer_failure_) std::rethrow_exception(writer_failure_);
 }
 
 void session::arm_watchdog() {
@@ -203,11 +192,27 @@ asio::awaitable<bool> session::wait_for_room() {
 
 void session::queue(std::string_view bytes) {
   out_.append(bytes);
-  // The writer is parked with nothing in flight: send from here, sparing its wake-up (a
-  // request/response peer gets its answer a scheduler round earlier), and wake it only for
-  // what the socket would not take.
-  if (writer_idle_ && tls_alive_) send_queued_now();
-  if (!out_.empty()) writer_wake_.cancel();
+  kick_writer();
+}
+
+void session::kick_writer() {
+  // A writer under way sends what was queued behind its own bytes when it gets there.
+  if (writer_active_ || !tls_alive_) return;
+  // None: send from here (a request/response peer gets its answer without a scheduler
+  // round), and start one only for what the socket would not take.
+  send_queued_now();
+  if (out_.empty() || !tls_alive_) return;
+  writer_active_ = true;
+  ++writers_alive_;
+  asio::co_spawn(stream_.get_executor(), write_loop(), [this](std::exception_ptr e) {
+    --writers_alive_;
+    if (e) {
+      writer_active_ = false;
+      if (!writer_failure_) writer_failure_ = e;
+      stop(close_reason::error);
+    }
+    reader_wake_.cancel();  // serve() may be waiting for the writers to be gone
+  });
 }
 
 void session::send_queued_now() {
@@ -224,27 +229,17 @@ void session::send_queued_now() {
   if (ec && ec != asio::error::would_block) on_write_error(ec);
 }
 
-asio::awaitable<std::pair<error_code, std::string_view>> session::read_some() {
-  for (;;) {
-    reading_ = true;
-    const auto [ec] = co_await stream_.async_wait_readable(asio::bind_cancellation_slot(read_cancel_.slot(), use_nothrow));
-    reading_ = false;
-    if (ec) co_return std::pair{ec, std::string_view{}};
-    // Read only now that there is something: the worker's buffer serves every session, and
-    // no await comes between this read and the caller's copy out of it.
-    error_code read_ec;
-    auto& scratch = worker_.read_scratch;
-    const std::size_t n = stream_.read_some_now(asio::buffer(scratch), read_ec);
-    if (read_ec == asio::error::would_block) {
-      if (n == 0) continue;  // a record still incomplete, or one that carried no data
-      read_ec = {};
-    }
-    if (n > 0) {
-      record_.add_in(n);
-      last_activity_ = clock::now();
-    }
-    co_return std::pair{read_ec, std::string_view(scratch.data(), n)};
+std::string_view session::take_input(error_code& ec) {
+  // The worker's buffer serves every session of the thread: the caller copies out of it
+  // before its next await.
+  auto& scratch = worker_.read_scratch;
+  const std::size_t n = stream_.read_some_now(asio::buffer(scratch), ec);
+  if (ec == asio::error::would_block && n > 0) ec = {};
+  if (n > 0) {
+    record_.add_in(n);
+    last_activity_ = clock::now();
   }
+  return {scratch.data(), n};
 }
 
 void session::on_read_error(const error_code& ec) {
@@ -267,7 +262,11 @@ void session::on_write_error(const error_code& ec) {
 asio::awaitable<void> session::read_raw() {
   while (!stopping_) {
     if (!co_await wait_for_room()) break;
-    const auto [ec, bytes] = co_await read_some();
+    reading_ = true;
+    auto [ec] = co_await input_ready();
+    reading_ = false;
+    const std::string_view bytes = ec ? std::string_view{} : take_input(ec);
+    if (ec == asio::error::would_block) continue;  // a record still incomplete
     // Echo what arrived even if a stop raced with the read: every byte read is owed back.
     if (!bytes.empty()) queue(bytes);
     if (ec) {
@@ -275,8 +274,6 @@ asio::awaitable<void> session::read_raw() {
       break;
     }
   }
-  reader_done_ = true;
-  writer_wake_.cancel();
 }
 
 asio::awaitable<void> session::read_lines() {
@@ -293,16 +290,17 @@ asio::awaitable<void> session::read_lines() {
       stopping_ = true;
       break;
     }
-    const auto [ec, bytes] = co_await read_some();
-    lines.append(bytes);
+    reading_ = true;
+    auto [ec] = co_await input_ready();
+    reading_ = false;
+    lines.append(ec ? std::string_view{} : take_input(ec));
+    if (ec == asio::error::would_block) continue;  // a record still incomplete
     if (ec) {
       on_read_error(ec);
       break;
     }
   }
   say_goodbye();
-  reader_done_ = true;
-  writer_wake_.cancel();
 }
 
 void session::say_goodbye() {
@@ -347,25 +345,18 @@ asio::awaitable<void> session::stream_bulk(std::uint64_t bytes) {
     fill_bulk_data(offset, chunk);
     hash.update(chunk);
     offset += n;
-    writer_wake_.cancel();
+    kick_writer();
   }
   mid_bulk_ = false;
   queue("SHA256 " + hash.hex_digest() + "\n");
 }
 
 asio::awaitable<void> session::write_loop() {
-  for (;;) {
-    if (out_.empty()) {
-      if (reader_done_) break;
-      release_idle_buffers();
-      writer_idle_ = true;
-      co_await wait(writer_wake_);
-      writer_idle_ = false;
-      continue;
-    }
-    if (!tls_alive_) break;  // nothing more can be sent on this stream
+  // Ends once the queue is empty; writer_active_ drops in the same step, so a queue() right
+  // after finds no writer and sends (or starts one) itself.
+  while (!out_.empty() && tls_alive_) {
     std::swap(out_, inflight_);
-    reader_wake_.cancel();
+    reader_wake_.cancel();  // room in the queue
     for (std::size_t sent = 0; sent < inflight_.size();) {
       error_code ec;
       const std::size_t n = stream_.write_some_now(asio::buffer(inflight_.data() + sent, inflight_.size() - sent), ec);
@@ -382,11 +373,14 @@ asio::awaitable<void> session::write_loop() {
       }
       if (ec) {
         on_write_error(ec);
+        writer_active_ = false;
         co_return;
       }
     }
     inflight_.clear();
   }
+  release_idle_buffers();
+  writer_active_ = false;
 }
 
 void session::release_idle_buffers() {

@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+
 #include "closenotify/asio.hpp"
 #include "closenotify/tls_stream.hpp"
 #include "closenotify/close_reason.hpp"
@@ -46,7 +48,11 @@ class session {
   asio::awaitable<void> handle_line(std::string_view line);
   asio::awaitable<void> stream_bulk(std::uint64_t bytes);
   asio::awaitable<bool> wait_for_room();
-  asio::awaitable<std::pair<error_code, std::string_view>> read_some();
+  std::string_view take_input(error_code& ec);
+  // Completes when take_input() has something: input, an end, or an error.
+  auto input_ready() {
+    return stream_.async_wait_readable(asio::bind_cancellation_slot(read_cancel_.slot(), use_nothrow));
+  }
   auto wait(asio::steady_timer& event) {
     event.expires_at(clock::time_point::max());
     return event.async_wait(use_nothrow);
@@ -55,6 +61,7 @@ class session {
   void queue(std::string_view bytes);
   void release_idle_buffers();
   void send_queued_now();
+  void kick_writer();
   void on_read_error(const error_code& ec);
   void on_write_error(const error_code& ec);
   void set_reason(close_reason reason, std::string_view detail = {});
@@ -67,7 +74,6 @@ class session {
   connection_record record_;
   asio::steady_timer watchdog_timer_;
   asio::steady_timer reader_wake_;  // room in the queue, or stop
-  asio::steady_timer writer_wake_;  // bytes in the queue, or the reader finished
   asio::cancellation_signal read_cancel_;
   asio::cancellation_signal write_cancel_;
 
@@ -79,11 +85,11 @@ class session {
   bool stopping_ = false;
   bool reading_ = false;
   bool writing_ = false;
-  bool reader_done_ = false;
   bool body_done_ = false;
   bool watchdog_armed_ = false;
-  bool writer_running_ = false;
-  bool writer_idle_ = false;  // parked with nothing in flight: queue() may send itself
+  bool writer_active_ = false;  // a writer is sending the queue; it clears this as it ends
+  int writers_alive_ = 0;       // spawned writers not yet completed
+  std::exception_ptr writer_failure_;
   bool line_mode_ = false;
   bool mid_bulk_ = false;
 
