@@ -13,10 +13,11 @@
 namespace closenotify {
 
 namespace {
-// Enough for a small record (a line and its 22 bytes of TLS 1.3 overhead) or a ClientHello:
-// when the whole of what arrived fits, Asio's read finds the socket exhausted and waits for
-// the next edge without another recv (epoll_reactor's try_speculative_).
-constexpr std::size_t stage_size = 512;
+// Enough for a small record (a line and its 22 bytes of TLS 1.3 overhead): when what arrived
+// fits, the stream knows the socket is empty again and waits instead of calling recv for an
+// EAGAIN. More than fits is read straight into OpenSSL's buffer. Every idle connection holds
+// one, so it stays small.
+constexpr std::size_t stage_size = 256;
 }  // namespace
 
 struct tls_stream::core {
@@ -307,7 +308,7 @@ tls_stream::step tls_stream::readable_step() const {
   if (c.stage_begin < c.stage_end || c.eof) return {};
   // A partly received record also counts as pending: only a read that was not starved may
   // trust it, or the wait would complete at once forever. Likewise a socket that filled the
-  // last read probably holds more: read it straight away rather than stage 512 bytes first.
+  // last read probably holds more: read it straight away rather than stage a few bytes first.
   if (!c.read_starved && (SSL_has_pending(c.ssl) == 1 || !c.drained)) return {};
   return step{c.read_starved ? c.read_blocked : want::input, {}, 0};
 }

@@ -5,9 +5,11 @@
 // lets a server hold many idle connections (issue 5: ~89 KiB -> a few KiB per connection).
 //
 // How it waits: a small staging area in the stream receives the first bytes that arrive,
-// through Asio's own read operation, so Asio's reactor keeps deciding when a read is worth
-// trying (no recv that can only return EAGAIN, no epoll_ctl per wait); OpenSSL then takes
-// the staged bytes and reads the rest of what is there straight from the socket.
+// through Asio's own read operation (no epoll_ctl per wait, unlike async_wait); OpenSSL then
+// takes the staged bytes and reads the rest of what is there straight from the socket. The
+// stream remembers when a read emptied the socket and lets the handlers already queued run
+// before it reads again, so a request/response peer costs one recv and one send per message
+// (asio::ssl::stream's next read, started at once, mostly meets EAGAIN).
 //
 // Same surface as asio::ssl::stream for what closenotify uses (async_handshake,
 // async_read_some, async_write_some, async_shutdown, next_layer, native_handle), the same
