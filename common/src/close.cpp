@@ -1,16 +1,39 @@
 #include "closenotify/close.hpp"
 
 #include <array>
+#include <memory>
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 
 #include "closenotify/tls_context.hpp"
 
 namespace closenotify {
 
-using namespace asio::experimental::awaitable_operators;
-
 namespace {
+// Cancels the operation bound to slot() when the timer expires. Awaitable operators' `||`
+// would spawn two coroutines per race; a drain of 10 000 connections felt that. The timer's
+// handler shares the state, so it may run after the caller has moved on.
+class deadline {
+ public:
+  deadline(asio::steady_timer& timer, std::chrono::milliseconds limit) : state_(std::make_shared<state>()) {
+    timer.expires_after(limit);
+    timer.async_wait([s = state_](const error_code& ec) {
+      if (ec) return;
+      s->expired = true;
+      s->signal.emit(asio::cancellation_type::terminal);
+    });
+  }
+  asio::cancellation_slot slot() { return state_->signal.slot(); }
+  bool expired() const noexcept { return state_->expired; }
+
+ private:
+  struct state {
+    asio::cancellation_signal signal;
+    bool expired = false;
+  };
+  std::shared_ptr<state> state_;
+};
+
 struct shutdown_outcome {
   std::optional<close_reason> reason;
   bool linger = true;
@@ -19,11 +42,11 @@ struct shutdown_outcome {
 
 asio::awaitable<shutdown_outcome> bounded_tls_shutdown(tls_stream& stream, asio::steady_timer& timer,
                                                        std::chrono::milliseconds limit) {
-  timer.expires_after(limit);
-  auto result = co_await (stream.async_shutdown(use_nothrow) || timer.async_wait(use_nothrow));
-  if (result.index() == 1) co_return shutdown_outcome{close_reason::shutdown_timeout, true, "no close_notify from the peer"};
-
-  const auto [ec] = std::get<0>(result);
+  deadline limit_reached(timer, limit);
+  const auto [ec] = co_await stream.async_shutdown(asio::bind_cancellation_slot(limit_reached.slot(), use_nothrow));
+  timer.cancel();
+  if (ec == asio::error::operation_aborted && limit_reached.expired())
+    co_return shutdown_outcome{close_reason::shutdown_timeout, true, "no close_notify from the peer"};
   // Both close_notify alerts have passed: the peer sends nothing after its own, so no unread
   // input can turn our close() into RST, and our last bytes leave ahead of the FIN. Lingering
   // would only hold the descriptor until the peer's FIN (a drain of idle peers waited for it).
@@ -40,13 +63,14 @@ asio::awaitable<shutdown_outcome> bounded_tls_shutdown(tls_stream& stream, asio:
 asio::awaitable<void> lingering_drain(tcp::socket& socket, asio::steady_timer& timer, std::chrono::milliseconds limit) {
   error_code ignored;
   socket.shutdown(tcp::socket::shutdown_send, ignored);
-  timer.expires_after(limit);
+  deadline limit_reached(timer, limit);
   std::array<char, 4096> sink;
   for (;;) {
-    auto result = co_await (socket.async_read_some(asio::buffer(sink), use_nothrow) || timer.async_wait(use_nothrow));
-    if (result.index() == 1) co_return;           // linger deadline
-    if (std::get<0>(std::get<0>(result))) co_return;  // FIN (eof) or reset: nothing more will come
+    // FIN (eof), reset, or the deadline's cancellation: nothing more to wait for.
+    const auto [ec, n] = co_await socket.async_read_some(asio::buffer(sink), asio::bind_cancellation_slot(limit_reached.slot(), use_nothrow));
+    if (ec) break;
   }
+  timer.cancel();
 }
 }  // namespace
 

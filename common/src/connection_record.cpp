@@ -25,6 +25,7 @@ void connection_record::close(close_reason reason, std::string_view detail) {
   const log_level level = is_ordinary(reason)               ? log_level::debug
                           : reason == close_reason::error ? log_level::warn
                                                           : log_level::info;
+  if (!log_enabled(level)) return;  // a drain closes thousands at once: build nothing unlogged
   std::vector<log_field> fields{{"id", id_},
                                 {"peer", std::string_view(peer_)},
                                 {"reason", to_string(reason)},

@@ -179,6 +179,14 @@ error_code failure(int ssl_error, bool eof, int sys_error) {
 }
 }  // namespace
 
+namespace {
+// Nothing but alerts follow our close_notify: a record buffer sized for them instead of
+// 16 KiB spares an allocation per connection that a drain of thousands pays for at once.
+void shrink_write_buffer(SSL* ssl) {
+  if ((SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN) == 0) SSL_set_max_send_fragment(ssl, 512);
+}
+}  // namespace
+
 tls_stream::step tls_stream::handshake_op::attempt() {
   if (!begun) {
     begun = true;
@@ -256,6 +264,7 @@ tls_stream::step tls_stream::shutdown_step() {
   error_code ec;
   if (!begin_ssl_call(ec)) return step{want::nothing, ec, 0};
   core& c = *core_;
+  shrink_write_buffer(c.ssl);
   // 0: our close_notify is out, the peer's not yet in; the next call waits for it.
   int r = SSL_shutdown(c.ssl);
   if (r == 0) {
@@ -277,6 +286,7 @@ void tls_stream::send_close_notify_now(error_code& ec) {
   // Once it is out, SSL_shutdown would go on to read the peer's: not ours to do here.
   if (c.close_notify_out) return;
   if (!begin_ssl_call(ec)) return;
+  shrink_write_buffer(c.ssl);
   const int r = SSL_shutdown(c.ssl);
   if (r >= 0) {
     c.close_notify_out = true;
