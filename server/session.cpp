@@ -185,6 +185,8 @@ void session::set_reason(close_reason reason, std::string_view detail) {
   detail_ = detail;
 }
 
+bool session::has_room() const noexcept { return !stopping_ && out_.size() < worker_.config.session.max_queue; }
+
 asio::awaitable<bool> session::wait_for_room() {
   while (!stopping_ && out_.size() >= worker_.config.session.max_queue) co_await wait(reader_wake_);
   co_return !stopping_;
@@ -261,7 +263,7 @@ void session::on_write_error(const error_code& ec) {
 
 asio::awaitable<void> session::read_raw() {
   while (!stopping_) {
-    if (!co_await wait_for_room()) break;
+    if (!has_room() && !co_await wait_for_room()) break;
     reading_ = true;
     auto [ec] = co_await input_ready();
     reading_ = false;
@@ -313,7 +315,7 @@ void session::say_goodbye() {
 asio::awaitable<void> session::handle_line(std::string_view line) {
   const command cmd = parse_command(line);
   if (cmd.kind == command_kind::bulk) co_return co_await stream_bulk(cmd.bulk_bytes);
-  if (!co_await wait_for_room()) co_return;
+  if (!has_room() && !co_await wait_for_room()) co_return;
   switch (cmd.kind) {
     case command_kind::echo:
       out_.append(line);
@@ -337,7 +339,7 @@ asio::awaitable<void> session::stream_bulk(std::uint64_t bytes) {
   sha256 hash;
   mid_bulk_ = true;
   for (std::uint64_t offset = 0; offset < bytes;) {
-    if (!co_await wait_for_room()) co_return;  // stopped mid-stream: no trailer
+    if (!has_room() && !co_await wait_for_room()) co_return;  // stopped mid-stream: no trailer
     const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(bytes - offset, bulk_chunk));
     const std::size_t at = out_.size();
     out_.resize(at + n);

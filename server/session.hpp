@@ -48,6 +48,8 @@ class session {
   asio::awaitable<void> handle_line(std::string_view line);
   asio::awaitable<void> stream_bulk(std::uint64_t bytes);
   asio::awaitable<bool> wait_for_room();
+  // Checked before calling wait_for_room(): a coroutine call per message costs a frame.
+  bool has_room() const noexcept;
   std::string_view take_input(error_code& ec);
   // Completes when take_input() has something: input, an end, or an error.
   auto input_ready() {

@@ -210,7 +210,9 @@ bool tls_stream::begin_ssl_call(error_code& ec) noexcept {
     c.drained = true;
     c.stage_begin = c.stage_end = 0;
   }
-  ERR_clear_error();
+  // A stale error would turn the next SSL_get_error into SSL_ERROR_SSL. Peeking is cheaper
+  // than clearing an empty queue, on every read and write.
+  if (ERR_peek_error() != 0) ERR_clear_error();
   c.sys_error = 0;
   return true;
 }
