@@ -119,6 +119,9 @@ void session::arm_watchdog() {
       reader_wake_.cancel();  // run() is waiting for this last call
       return;
     }
+    // Replies sent straight from queue() leave the queue's capacity behind; a connection
+    // still there at the watchdog's next round gives it back.
+    if (!writer_active_) release_idle_buffers();
     check_deadlines();
     arm_watchdog();
   });

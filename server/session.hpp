@@ -1,6 +1,7 @@
-// One connection: owns its TLS stream; a reader and a writer run independently (full duplex)
-// around a bounded queue, a watchdog enforces every deadline, and the end goes through
-// common's graceful_close and connection_record.
+// One connection: owns its TLS stream; the reader sends replies itself while the socket takes
+// them, and a writer runs beside it (full duplex) around a bounded queue only while it does
+// not; a watchdog timer enforces every deadline, and the end goes through common's
+// graceful_close and connection_record.
 #pragma once
 
 #include <chrono>

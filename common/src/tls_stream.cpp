@@ -1,5 +1,6 @@
 #include "closenotify/tls_stream.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -41,29 +42,6 @@ struct tls_stream::core {
 struct tls_stream_bio {
   static tls_stream::core& of(BIO* bio) { return *static_cast<tls_stream::core*>(BIO_get_data(bio)); }
 };
-
-namespace {
-int socket_read(BIO* bio, char* out, int len);
-int socket_write(BIO* bio, const char* in, int len);
-long socket_ctrl(BIO* bio, int cmd, long num, void* ptr);
-int socket_create(BIO* bio) {
-  BIO_set_init(bio, 1);
-  return 1;
-}
-
-// The fd belongs to the tcp::socket: this BIO never closes it. send() with MSG_NOSIGNAL: a
-// peer gone away must give EPIPE, not kill the process with SIGPIPE.
-BIO_METHOD* socket_method() {
-  static BIO_METHOD* const method = [] {
-    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "closenotify socket");
-    if (m == nullptr || BIO_meth_set_read(m, socket_read) != 1 || BIO_meth_set_write(m, socket_write) != 1 ||
-        BIO_meth_set_ctrl(m, socket_ctrl) != 1 || BIO_meth_set_create(m, socket_create) != 1)
-      throw boost::system::system_error(error_code(asio::error::no_memory), "BIO_meth_new");
-    return m;
-  }();
-  return method;
-}
-}  // namespace
 
 namespace {
 int socket_read(BIO* bio, char* out, int len) {
@@ -126,6 +104,24 @@ long socket_ctrl(BIO* bio, int cmd, long, void*) {
     case BIO_CTRL_PENDING: return static_cast<long>(c.stage_end - c.stage_begin);
     default: return 0;
   }
+}
+
+int socket_create(BIO* bio) {
+  BIO_set_init(bio, 1);
+  return 1;
+}
+
+// The fd belongs to the tcp::socket: this BIO never closes it. send() with MSG_NOSIGNAL: a
+// peer gone away must give EPIPE, not kill the process with SIGPIPE.
+BIO_METHOD* socket_method() {
+  static BIO_METHOD* const method = [] {
+    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "closenotify socket");
+    if (m == nullptr || BIO_meth_set_read(m, socket_read) != 1 || BIO_meth_set_write(m, socket_write) != 1 ||
+        BIO_meth_set_ctrl(m, socket_ctrl) != 1 || BIO_meth_set_create(m, socket_create) != 1)
+      throw boost::system::system_error(error_code(asio::error::no_memory), "BIO_meth_new");
+    return m;
+  }();
+  return method;
 }
 }  // namespace
 
