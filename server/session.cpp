@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 
 #include "closenotify/bulk_data.hpp"
 #include "closenotify/close.hpp"
@@ -15,8 +14,6 @@
 #include "worker.hpp"
 
 namespace closenotify::server {
-
-using namespace asio::experimental::awaitable_operators;
 
 namespace {
 constexpr std::size_t bulk_chunk = 64 * 1024;
