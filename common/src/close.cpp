@@ -12,17 +12,27 @@ namespace closenotify {
 namespace {
 // Cancels the operation bound to slot() when the timer expires. Awaitable operators' `||`
 // would spawn two coroutines per race; a drain of 10 000 connections felt that. The timer's
-// handler shares the state, so it may run after the caller has moved on.
+// handler shares the state, so it may run after the caller has moved on: by then the
+// deadline is disarmed, because the cancellation handler an operation leaves in the slot
+// points into its socket, which may be gone (TSan caught exactly that: the timer expired
+// just as the read finished).
 class deadline {
  public:
   deadline(asio::steady_timer& timer, std::chrono::milliseconds limit) : state_(std::make_shared<state>()) {
     timer.expires_after(limit);
     timer.async_wait([s = state_](const error_code& ec) {
-      if (ec) return;
+      if (ec || s->disarmed) return;
       s->expired = true;
       s->signal.emit(asio::cancellation_type::terminal);
     });
   }
+  deadline(const deadline&) = delete;
+  deadline& operator=(const deadline&) = delete;
+  ~deadline() {
+    state_->disarmed = true;
+    state_->signal.slot().clear();
+  }
+
   asio::cancellation_slot slot() { return state_->signal.slot(); }
   bool expired() const noexcept { return state_->expired; }
 
@@ -30,6 +40,7 @@ class deadline {
   struct state {
     asio::cancellation_signal signal;
     bool expired = false;
+    bool disarmed = false;
   };
   std::shared_ptr<state> state_;
 };
