@@ -299,16 +299,21 @@ void tls_stream::send_close_notify_now(error_code& ec) {
   ec = s.ec;
 }
 
-std::size_t tls_stream::read_some_now(asio::mutable_buffer buffer, error_code& ec) {
-  const step r = read_step(buffer);
-  ec = r.next != want::nothing ? error_code(asio::error::would_block) : r.ec;
+namespace {
+// A step as the non-blocking calls report it: needing the socket is would_block.
+template <class Step>
+std::size_t settle(const Step& r, error_code& ec) {
+  ec = r.next != decltype(r.next)::nothing ? error_code(asio::error::would_block) : r.ec;
   return r.bytes;
+}
+}  // namespace
+
+std::size_t tls_stream::read_some_now(asio::mutable_buffer buffer, error_code& ec) {
+  return settle(read_step(buffer), ec);
 }
 
 std::size_t tls_stream::write_some_now(asio::const_buffer buffer, error_code& ec) {
-  const step r = write_step(buffer);
-  ec = r.next != want::nothing ? error_code(asio::error::would_block) : r.ec;
-  return r.bytes;
+  return settle(write_step(buffer), ec);
 }
 
 tls_stream::step tls_stream::readable_step() const {
