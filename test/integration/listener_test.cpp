@@ -88,7 +88,9 @@ BOOST_AUTO_TEST_CASE(max_connections_holds_new_connections_until_a_slot_frees) {
     asio::co_spawn(ioc, [&]() -> asio::awaitable<void> {
       co_await c->async_handshake(ssl::stream_base::client, asio::use_awaitable);
       c_ready = true;
-    }, asio::detached);
+    }, [](std::exception_ptr e) {
+      if (e) std::rethrow_exception(e);  // fails the test now, not at run()'s time limit
+    });
     // ...while b is served normally...
     co_await write_all(*b, "b");
     char echo;
