@@ -193,6 +193,12 @@ asio::awaitable<bool> session::wait_for_room() {
 }
 
 void session::queue(std::string_view bytes) {
+  if (out_.empty() && !writer_active_ && tls_alive_) {
+    // Nothing ahead of these bytes: send them from where they are (an echo, from the
+    // worker's read buffer) and queue only what the socket would not take.
+    bytes.remove_prefix(send_now(bytes));
+    if (bytes.empty() || !tls_alive_) return;
+  }
   out_.append(bytes);
   kick_writer();
 }
@@ -217,19 +223,21 @@ void session::kick_writer() {
   });
 }
 
-void session::send_queued_now() {
+std::size_t session::send_now(std::string_view bytes) {
   std::size_t sent = 0;
   error_code ec;
-  while (sent < out_.size() && !ec) sent += stream_.write_some_now(asio::buffer(out_.data() + sent, out_.size() - sent), ec);
+  while (sent < bytes.size() && !ec) sent += stream_.write_some_now(asio::buffer(bytes.substr(sent)), ec);
   if (sent > 0) {
     record_.add_out(sent);
     last_activity_ = clock::now();
-    // What is left starts with the rest of a record OpenSSL holds: the writer retries it
-    // from the front of the queue, as a retried SSL_write must.
-    out_.erase(0, sent);
   }
   if (ec && ec != asio::error::would_block) on_write_error(ec);
+  // What is not sent starts with the rest of a record OpenSSL holds: whoever queues it
+  // retries it from the front of the queue, as a retried SSL_write must.
+  return sent;
 }
+
+void session::send_queued_now() { out_.erase(0, send_now(out_)); }
 
 std::string_view session::take_input(error_code& ec) {
   // The worker's buffer serves every session of the thread: the caller copies out of it

@@ -63,6 +63,7 @@ class session {
 
   void queue(std::string_view bytes);
   void release_idle_buffers();
+  std::size_t send_now(std::string_view bytes);  // what the socket takes now; the rest waits
   void send_queued_now();
   void kick_writer();
   void on_read_error(const error_code& ec);
