@@ -20,6 +20,7 @@ ssl::context make_tls(const server_config& config, std::string& fingerprint, boo
   server_tls_config tls;
   tls.client_ca_file = config.client_ca_file;
   tls.require_client_cert = config.require_client_cert;
+  tls.session_tickets = config.session_tickets;
   if (config.cert_file.empty()) {
     certificate_pem pem = make_localhost_certificate();
     tls.cert_chain_pem = std::move(pem.cert);

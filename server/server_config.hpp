@@ -30,6 +30,7 @@ struct server_config {
   std::string cert_out;  // where to write the ephemeral certificate (PEM), if anywhere
   std::string client_ca_file;
   bool require_client_cert = false;
+  unsigned session_tickets = 0;  // TLS 1.3 tickets per full handshake (0: no resumption)
   unsigned threads = 1;
   std::size_t max_connections = 0;  // 0: no limit but the file descriptors
   milliseconds drain_timeout{10'000};

@@ -155,6 +155,7 @@ BOOST_AUTO_TEST_CASE(bad_options_exit_2_with_a_clear_message) {
       {{"--log-format", "xml"}, "--log-format"},
       {{"--no-such-option"}, "no-such-option"},
       {{"--require-client-cert"}, "--client-ca"},
+      {{"--session-tickets", "17"}, "--session-tickets: 0 to 16"},
   };
   for (const auto& [args, expected] : cases) {
     const auto [status, err] = run_to_exit(args);

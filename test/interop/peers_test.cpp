@@ -1,6 +1,7 @@
 // Real TLS peers from Debian packages against the real server: each conversation ends with
 // a clean close on both sides, and neither side prints an error.
 #include <csignal>
+#include <filesystem>
 
 #include <boost/test/unit_test.hpp>
 
@@ -70,9 +71,24 @@ BOOST_AUTO_TEST_CASE(line_protocol_quit_gets_bye_and_s_client_ends_without_error
   BOOST_TEST(server.stop() == 0);
 }
 
-BOOST_AUTO_TEST_CASE(the_session_ticket_resumes_the_next_connection) {
-  // The server keeps no session cache and sends one ticket: resumption rides on the ticket.
+BOOST_AUTO_TEST_CASE(by_default_no_ticket_is_sent_so_there_is_nothing_to_resume) {
   server_process server;
+  const std::string session = server.cert_path() + ".session";
+  child_process peer(piped(s_client(server, {"-msg", "-sess_out", session})));
+  peer.write_stdin("first\n");
+  BOOST_REQUIRE(stdout_has(peer, "first\n"));
+  peer.close_stdin();
+  BOOST_TEST(peer.wait_exit(20s).value_or(-1) == 0);
+  BOOST_TEST(peer.snapshot().out.find("NewSessionTicket") == std::string::npos, peer.snapshot().out);
+  // s_client writes a TLS 1.3 session only when a ticket arrives.
+  BOOST_TEST(!std::filesystem::exists(session));
+  BOOST_TEST(only_close_reason(server) == "clean");
+  BOOST_TEST(server.stop() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(with_session_tickets_the_ticket_resumes_the_next_connection) {
+  // The server keeps no session cache: resumption rides on the ticket alone.
+  server_process server({"--session-tickets", "1"});
   const std::string session = server.cert_path() + ".session";
   {
     child_process first(piped(s_client(server, {"-sess_out", session})));
@@ -87,6 +103,26 @@ BOOST_AUTO_TEST_CASE(the_session_ticket_resumes_the_next_connection) {
   BOOST_TEST(stdout_has(second, "Reused, TLSv1.3"), second.snapshot().out);
   second.close_stdin();
   BOOST_TEST(second.wait_exit(20s).value_or(-1) == 0);
+  BOOST_TEST(server.stop() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(the_server_picks_aes_128_gcm_unless_the_client_puts_chacha20_first) {
+  server_process server;
+  const auto negotiated = [&](std::vector<std::string> extra) {
+    auto argv = s_client(server, std::move(extra));
+    std::erase(argv, "-quiet");  // the session report ("Cipher is ...") is what we read
+    child_process peer(piped(std::move(argv)));
+    BOOST_TEST(stdout_has(peer, "Cipher is "), peer.snapshot().out);
+    peer.close_stdin();
+    BOOST_TEST(peer.wait_exit(20s).value_or(-1) == 0);
+    const std::string out = peer.snapshot().out;
+    const auto at = out.find("Cipher is ");
+    return at == std::string::npos ? std::string{} : out.substr(at + 10, out.find('\n', at) - at - 10);
+  };
+  // s_client offers OpenSSL's order, AES-256-GCM first: the server's own order decides.
+  BOOST_TEST(negotiated({}) == "TLS_AES_128_GCM_SHA256");
+  BOOST_TEST(negotiated({"-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256"}) ==
+             "TLS_CHACHA20_POLY1305_SHA256");
   BOOST_TEST(server.stop() == 0);
 }
 

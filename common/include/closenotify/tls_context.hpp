@@ -18,6 +18,7 @@ struct server_tls_config {
   std::string key_pem;
   std::string client_ca_file;        // empty: no client certificates asked for
   bool require_client_cert = false;  // mTLS: refuse a client without a valid certificate
+  unsigned session_tickets = 0;      // TLS 1.3 tickets per full handshake; 0: no resumption
 };
 
 struct client_tls_config {
