@@ -3,11 +3,13 @@
 #include <exception>
 
 #include "closenotify/log.hpp"
+#include "closenotify/record_buffer_cache.hpp"
 #include "options.hpp"
 #include "server.hpp"
 
 int main(int argc, char* argv[]) {
   using namespace closenotify;
+  const bool buffer_cache = install_record_buffer_cache();  // before OpenSSL allocates anything
   // A write to a peer that has gone must be an error code, not a fatal signal (seed 002).
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -18,6 +20,7 @@ int main(int argc, char* argv[]) {
   }
   const auto& config = std::get<server::server_config>(parsed);
   init_logging(config.format, config.level);
+  log_event(log_level::debug, "record_buffer_cache", {{"installed", buffer_cache}});
   try {
     server::server srv(config);
     return srv.run();

@@ -21,10 +21,12 @@ constexpr const char* tls12_ciphers =
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
-// TLS 1.3, the server's order: AES-128-GCM first, as BoringSSL and Mozilla's guidelines have it. Its SHA-256
-// runs on the CPU's SHA extensions at twice SHA-384's speed (the whole key schedule is HMAC),
-// and AES-256 adds nothing to a connection whose key exchange is 128-bit (X25519, P-256).
-constexpr const char* tls13_ciphersuites = "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
+// TLS 1.3, the server's order: AES-128-GCM first, as BoringSSL and Mozilla's guidelines have
+// it. Its SHA-256 runs on the CPU's SHA extensions at twice SHA-384's speed (the whole key
+// schedule is HMAC), and AES-256 adds nothing to a connection whose key exchange is 128-bit
+// (X25519, P-256).
+constexpr const char* tls13_ciphersuites =
+    "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
 constexpr const char* groups = "X25519:P-256";
 
 // Wire format (length-prefixed) of what the server implements, in its order of preference.
