@@ -198,6 +198,9 @@ void session::queue(std::string_view bytes) {
     // worker's read buffer) and queue only what the socket would not take.
     bytes.remove_prefix(send_now(bytes));
     if (bytes.empty() || !tls_alive_) return;
+    out_.append(bytes);
+    start_writer();
+    return;
   }
   out_.append(bytes);
   kick_writer();
@@ -210,6 +213,10 @@ void session::kick_writer() {
   // round), and start one only for what the socket would not take.
   send_queued_now();
   if (out_.empty() || !tls_alive_) return;
+  start_writer();
+}
+
+void session::start_writer() {
   writer_active_ = true;
   ++writers_alive_;
   asio::co_spawn(stream_.get_executor(), write_loop(), [this](std::exception_ptr e) {
@@ -363,23 +370,32 @@ asio::awaitable<void> session::stream_bulk(std::uint64_t bytes) {
 
 asio::awaitable<void> session::write_loop() {
   // Ends once the queue is empty; writer_active_ drops in the same step, so a queue() right
-  // after finds no writer and sends (or starts one) itself.
+  // after finds no writer and sends (or starts one) itself. It starts because the socket has
+  // just refused bytes: retrying before it is writable would be a futile write.
+  bool must_wait = true;
   while (!out_.empty() && tls_alive_) {
     std::swap(out_, inflight_);
     reader_wake_.cancel();  // room in the queue
     for (std::size_t sent = 0; sent < inflight_.size();) {
       error_code ec;
-      const std::size_t n = stream_.write_some_now(asio::buffer(inflight_.data() + sent, inflight_.size() - sent), ec);
-      sent += n;
-      if (n > 0) {
-        record_.add_out(n);
-        last_activity_ = clock::now();
-      }
-      if (ec == asio::error::would_block) {
+      if (must_wait) {
         writing_ = true;  // the watchdog times this wait (write timeout)
         write_progress_ = clock::now();
         std::tie(ec) = co_await stream_.async_wait_writable(asio::bind_cancellation_slot(write_cancel_.slot(), use_nothrow));
         writing_ = false;
+        must_wait = false;
+      }
+      if (!ec) {
+        const std::size_t n = stream_.write_some_now(asio::buffer(inflight_.data() + sent, inflight_.size() - sent), ec);
+        sent += n;
+        if (n > 0) {
+          record_.add_out(n);
+          last_activity_ = clock::now();
+        }
+        if (ec == asio::error::would_block) {
+          must_wait = true;
+          continue;
+        }
       }
       if (ec) {
         on_write_error(ec);

@@ -66,6 +66,7 @@ class session {
   std::size_t send_now(std::string_view bytes);  // what the socket takes now; the rest waits
   void send_queued_now();
   void kick_writer();
+  void start_writer();  // for what the socket has just refused
   void on_read_error(const error_code& ec);
   void on_write_error(const error_code& ec);
   void set_reason(close_reason reason, std::string_view detail = {});
