@@ -31,6 +31,7 @@ struct tls_stream::core {
   want read_blocked = want::input;
   want write_blocked = want::output;
   bool close_notify_out = false;
+  bool closing = false;  // writing our close_notify: hold it for the FIN that follows
   std::size_t stage_begin = 0;
   std::size_t stage_end = 0;
   std::array<char, stage_size> stage;
@@ -84,7 +85,8 @@ int socket_write(BIO* bio, const char* in, int len) {
   auto& c = tls_stream_bio::of(bio);
   BIO_clear_retry_flags(bio);
   for (;;) {
-    const ssize_t r = ::send(c.fd, in, static_cast<std::size_t>(len), MSG_DONTWAIT | MSG_NOSIGNAL);
+    const int more = c.closing ? MSG_MORE : 0;
+    const ssize_t r = ::send(c.fd, in, static_cast<std::size_t>(len), MSG_DONTWAIT | MSG_NOSIGNAL | more);
     if (r >= 0) return static_cast<int>(r);
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -183,6 +185,16 @@ void shrink_write_buffer(SSL* ssl) {
 }
 }  // namespace
 
+// RFC 8446 6.1: close_notify comes before closing our write side, and nothing of ours can
+// follow it, so the FIN goes now, in the same segment (MSG_MORE held the alert back for it).
+// One segment fewer per close for both ends, and a peer that reads no TLS sees the end too.
+void tls_stream::close_notify_sent() noexcept {
+  core& c = *core_;
+  c.close_notify_out = true;
+  c.closing = false;
+  ::shutdown(c.fd, SHUT_WR);
+}
+
 tls_stream::step tls_stream::handshake_op::attempt() {
   if (!begun) {
     begun = true;
@@ -263,14 +275,15 @@ tls_stream::step tls_stream::shutdown_step() {
   if (!begin_ssl_call(ec)) return step{want::nothing, ec, 0};
   core& c = *core_;
   shrink_write_buffer(c.ssl);
+  if (!c.close_notify_out) c.closing = true;
   // 0: our close_notify is out, the peer's not yet in; the next call waits for it.
   int r = SSL_shutdown(c.ssl);
   if (r == 0) {
-    c.close_notify_out = true;
+    if (!c.close_notify_out) close_notify_sent();
     r = SSL_shutdown(c.ssl);
   }
   if (r == 1) {
-    c.close_notify_out = true;
+    if (!c.close_notify_out) close_notify_sent();
     // With SSL_OP_IGNORE_UNEXPECTED_EOF a bare FIN also counts as "received": it is not one.
     return step{want::nothing, c.eof ? error_code(ssl::error::stream_truncated) : error_code{}, 0};
   }
@@ -285,9 +298,10 @@ void tls_stream::send_close_notify_now(error_code& ec) {
   if (c.close_notify_out) return;
   if (!begin_ssl_call(ec)) return;
   shrink_write_buffer(c.ssl);
+  c.closing = true;
   const int r = SSL_shutdown(c.ssl);
   if (r >= 0) {
-    c.close_notify_out = true;
+    close_notify_sent();
     return;
   }
   const step s = outcome(r);
@@ -296,6 +310,7 @@ void tls_stream::send_close_notify_now(error_code& ec) {
     ec = asio::error::would_block;
     return;
   }
+  c.closing = false;
   ec = s.ec;
 }
 

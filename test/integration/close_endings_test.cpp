@@ -72,6 +72,35 @@ BOOST_AUTO_TEST_CASE(clean_exchange_ends_the_connection_without_waiting_for_the_
   check_summary(server, 1, "clean");
 }
 
+BOOST_AUTO_TEST_CASE(the_servers_fin_follows_its_close_notify_without_waiting_for_ours) {
+  // Nothing of the server's can follow its close_notify (RFC 8446 6.1), so its write side
+  // closes with it: a peer reading to TCP's end need not answer first. Were the FIN held
+  // until our close_notify or --shutdown-timeout (60 s), run()'s 10 s would run out.
+  server_process server({"--shutdown-timeout", "60s"});
+  asio::io_context ioc;
+  auto ctx = client_context(server.cert_path(), {"closenotify/1"});
+  std::uint16_t port = 0;
+  std::optional<tls_stream> s;  // our close_notify only after the FIN has been read
+  run(ioc, [&]() -> asio::awaitable<void> {
+    s.emplace(co_await tls_connect(server.port(), ctx));
+    port = local_port(*s);
+    co_await write_all(*s, "/quit\n");
+    std::string pending;
+    BOOST_TEST(co_await read_line(*s, pending) == "BYE");
+    auto [rest, tls_end] = co_await read_to_end(*s, pending);
+    BOOST_TEST(rest.empty());
+    BOOST_TEST((tls_end == asio::error::eof), "TLS ended with '" << tls_end.message() << "', not close_notify");
+    char byte;
+    auto [tcp_end, n] = co_await s->next_layer().async_read_some(asio::buffer(&byte, 1), use_nothrow);
+    BOOST_TEST((tcp_end == asio::error::eof), "TCP ended with '" << tcp_end.message() << "', not FIN");
+    auto [ec] = co_await s->async_shutdown(use_nothrow);
+    BOOST_TEST(!ec, "shutdown: " << ec.message());
+  }, 10s);
+  BOOST_TEST(event_string(server.wait_close(port), "reason") == "clean");
+  BOOST_TEST(server.stop() == 0);
+  check_summary(server, 1, "clean");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(F02_peer_truncates)

@@ -111,6 +111,7 @@ class tls_stream {
   want blocked_on(bool reading) const noexcept;
   bool begin_ssl_call(error_code& ec) noexcept;
   step outcome(int ssl_result);
+  void close_notify_sent() noexcept;
 
   asio::mutable_buffer stage_space() noexcept;
   void staged(const error_code& ec, std::size_t n) noexcept;
