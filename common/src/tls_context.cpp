@@ -91,6 +91,10 @@ ssl::context make_server_context(const server_tls_config& config) {
   load_or_fail("server certificate", [&] { ctx.use_certificate_chain(asio::buffer(config.cert_chain_pem)); });
   load_or_fail("server private key", [&] { ctx.use_private_key(asio::buffer(config.key_pem), ssl::context::pem); });
   if (SSL_CTX_check_private_key(native) != 1) fail("server private key", "does not match the certificate");
+  // The chain sent is the one in --cert, as given. Without this, a --cert with no
+  // intermediates makes OpenSSL build a chain from the verify store on every handshake
+  // (an X509_STORE_CTX and a verification each time), and would send client CAs with it.
+  SSL_CTX_set_mode(native, SSL_MODE_NO_AUTO_CHAIN);
 
   static constexpr unsigned char sid_ctx[] = "closenotify";
   SSL_CTX_set_session_id_context(native, sid_ctx, sizeof sid_ctx - 1);

@@ -2,6 +2,9 @@
 // a clean close on both sides, and neither side prints an error.
 #include <csignal>
 #include <filesystem>
+#include <fstream>
+
+#include <unistd.h>
 
 #include <boost/test/unit_test.hpp>
 
@@ -49,6 +52,31 @@ void expect_echo_then_clean_close(server_process& server, std::vector<std::strin
   BOOST_TEST(only_close_reason(server) == "clean");
   BOOST_TEST(!has_error_line(peer.snapshot().err), peer.snapshot().err);
   BOOST_TEST(server.stop() == 0);
+}
+
+// Runs an openssl command to its end; the test fails if it does not succeed.
+void openssl(std::vector<std::string> args) {
+  args.insert(args.begin(), "openssl");
+  child_process tool(piped(args));
+  tool.close_stdin();
+  BOOST_REQUIRE_MESSAGE(tool.wait_exit(20s).value_or(-1) == 0, tool.snapshot().err);
+}
+
+// How many certificates the server sends, as s_client -showcerts prints them; the chain must
+// also verify against ca_file.
+std::size_t certificates_sent(const server_process& server, const std::string& ca_file) {
+  child_process peer(piped({"openssl", "s_client", "-connect", "127.0.0.1:" + std::to_string(server.port()),
+                            "-CAfile", ca_file, "-verify_return_error", "-verify_hostname", "localhost",
+                            "-servername", "localhost", "-showcerts", "-no_ign_eof"}));
+  BOOST_TEST(stdout_has(peer, "Verify return code: 0 (ok)"), peer.snapshot().out);
+  peer.close_stdin();
+  BOOST_TEST(peer.wait_exit(20s).value_or(-1) == 0);
+  const std::string out = peer.snapshot().out;
+  std::size_t count = 0;
+  for (auto at = out.find("-----BEGIN CERTIFICATE-----"); at != std::string::npos;
+       at = out.find("-----BEGIN CERTIFICATE-----", at + 1))
+    ++count;
+  return count;
 }
 }  // namespace
 
@@ -124,6 +152,37 @@ BOOST_AUTO_TEST_CASE(the_server_picks_aes_128_gcm_unless_the_client_puts_chacha2
   BOOST_TEST(negotiated({"-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256"}) ==
              "TLS_CHACHA20_POLY1305_SHA256");
   BOOST_TEST(server.stop() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(the_chain_sent_is_the_one_in_cert_never_completed_from_the_client_ca_store) {
+  // A leaf issued by a CA that is also the --client-ca: OpenSSL's automatic chain building
+  // would look the issuer up in the verify store and send it (and pay for a verification on
+  // every handshake). The server sends what --cert holds, no more and no less.
+  const auto dir = std::filesystem::temp_directory_path() / ("closenotify-chain-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto at = [&](const char* name) { return (dir / name).string(); };
+  openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", at("ca.key"),
+           "-out", at("ca.pem"), "-subj", "/CN=closenotify test CA", "-days", "1"});
+  openssl({"req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+           at("leaf.key"), "-out", at("leaf.csr"), "-subj", "/CN=localhost"});
+  std::ofstream(at("leaf.ext")) << "subjectAltName=DNS:localhost\n";
+  openssl({"x509", "-req", "-in", at("leaf.csr"), "-CA", at("ca.pem"), "-CAkey", at("ca.key"), "-CAcreateserial",
+           "-out", at("leaf.pem"), "-days", "1", "-extfile", at("leaf.ext")});
+  {
+    std::ofstream chain(at("chain.pem"));
+    chain << std::ifstream(at("leaf.pem")).rdbuf() << std::ifstream(at("ca.pem")).rdbuf();
+  }
+  {
+    server_process leaf_only({"--cert", at("leaf.pem"), "--key", at("leaf.key"), "--client-ca", at("ca.pem")});
+    BOOST_TEST(certificates_sent(leaf_only, at("ca.pem")) == 1u);
+    BOOST_TEST(leaf_only.stop() == 0);
+  }
+  {
+    server_process with_chain({"--cert", at("chain.pem"), "--key", at("leaf.key")});
+    BOOST_TEST(certificates_sent(with_chain, at("ca.pem")) == 2u);
+    BOOST_TEST(with_chain.stop() == 0);
+  }
+  std::filesystem::remove_all(dir);
 }
 
 BOOST_AUTO_TEST_CASE(a_requested_key_update_is_answered_and_the_echo_goes_on) {
