@@ -44,7 +44,7 @@ std::variant<cli_config, options_exit> parse_options(int argc, const char* const
     ("key", po::value<std::string>(), "private key (PEM) for --cert")
     ("tls-min", po::value<std::string>()->default_value("1.2"), "lowest TLS version: 1.2 or 1.3")
     ("connect-timeout", po::value<std::string>()->default_value("10s"), "deadline for TCP connect plus TLS handshake")
-    ("shutdown-timeout", po::value<std::string>()->default_value("5s"), "how long to wait for the server's close_notify")
+    ("shutdown-timeout", po::value<std::string>()->default_value("5s"), "once closing: how long the server gets to take our last bytes and answer our close_notify")
     ("idle-timeout", po::value<std::string>()->default_value("0"), "close when nothing moved for this long (0: never)")
     ("quiet,q", po::bool_switch(), "no status lines on stderr (errors still show)")
     ("json", po::bool_switch(), "at exit, one JSON object on stderr describing the connection");

@@ -111,6 +111,7 @@ class connection {
   asio::signal_set signals_;
   asio::steady_timer watchdog_timer_;
   asio::cancellation_signal read_cancel_;
+  asio::cancellation_signal write_cancel_;
 
   bool handshaken_ = false;
   bool line_mode_ = false;
@@ -126,7 +127,11 @@ class connection {
   error_code read_end_;
   error_code write_end_;
   clock::time_point last_activity_ = clock::now();
-  clock::time_point half_closed_at_;
+  // Since our quit or our close_notify: the server gets --shutdown-timeout to take what we
+  // still send and to answer.
+  std::optional<clock::time_point> closing_since_;
+  bool writing_ = false;    // a write (data or close_notify) is waiting for the socket
+  bool write_cut_ = false;  // cut at the closing deadline: half a record is out, TLS is over
   std::uint64_t bytes_sent_ = 0;
   std::uint64_t bytes_received_ = 0;
   std::string error_text_;
@@ -210,7 +215,11 @@ asio::awaitable<int> connection::run() {
   // How the connection ended, before the close path runs.
   std::optional<close_reason> reason;
   bool tls_alive = true;
-  if (quit_ == close_reason::shutdown_timeout || quit_ == close_reason::idle_timeout) {
+  if (write_cut_) {
+    // No close_notify can follow half a record (OpenSSL: bad write retry).
+    reason = quit_ == close_reason::idle_timeout ? close_reason::idle_timeout : close_reason::shutdown_timeout;
+    tls_alive = false;
+  } else if (quit_ == close_reason::shutdown_timeout || quit_ == close_reason::idle_timeout) {
     reason = quit_;
     tls_alive = quit_ == close_reason::idle_timeout;  // after our close_notify, nothing more to send
   } else if (read_end_ == asio::error::eof) {
@@ -246,7 +255,11 @@ asio::awaitable<int> connection::run() {
       status("the server closed the connection without close_notify: the data may be incomplete");
       break;
     case exit_shutdown_timeout:
-      complain("the server did not answer our close_notify within " + format_duration(config_.shutdown_timeout));
+      if (write_cut_)
+        complain("the server stopped reading: our last bytes were not taken within " +
+                 format_duration(config_.shutdown_timeout) + ", so the connection ended without close_notify");
+      else
+        complain("the server did not answer our close_notify within " + format_duration(config_.shutdown_timeout));
       break;
     default:
       complain(fmt::format("connection ended: {}{}{}", to_string(final_reason), error_text_.empty() ? "" : ": ", error_text_));
@@ -309,8 +322,12 @@ asio::awaitable<void> connection::writer() {
       quit(close_reason::local_quit);
       co_return;
     }
+    if (quit_) co_return;  // read just before the quit: not ours to send any more
     awaiting_reply_ = interactive_;
-    const auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(in.data), use_nothrow);
+    writing_ = true;
+    const auto [ec, n] =
+        co_await asio::async_write(stream_, asio::buffer(in.data), asio::bind_cancellation_slot(write_cancel_.slot(), use_nothrow));
+    writing_ = false;
     bytes_sent_ += n;
     if (ec) {
       write_end_ = ec;
@@ -321,34 +338,48 @@ asio::awaitable<void> connection::writer() {
   if (quit_ || reader_done_ || half_closed_) co_return;
   // End of input: half-close. Our close_notify goes out, and everything the server still
   // sends is received until its own close_notify (or --shutdown-timeout).
-  if (const error_code ec = co_await send_close_notify(stream_); ec) {
+  closing_since_ = clock::now();
+  writing_ = true;
+  watchdog_timer_.cancel();  // re-arm for the shutdown deadline
+  const error_code ec = co_await send_close_notify(stream_, write_cancel_.slot());
+  writing_ = false;
+  if (ec) {
     write_end_ = ec;
     co_return;
   }
   half_closed_ = true;
-  half_closed_at_ = clock::now();
-  watchdog_timer_.cancel();  // re-arm for the shutdown deadline
   if (interactive_) status("end of input: close_notify sent, waiting for the server's");
 }
 
 asio::awaitable<void> connection::watchdog() {
   while (!io_done_) {
     auto at = clock::time_point::max();
-    if (half_closed_ && !quit_) at = half_closed_at_ + config_.shutdown_timeout;
-    if (config_.idle_timeout.count() > 0 && !quit_ && !half_closed_) at = std::min(at, last_activity_ + config_.idle_timeout);
+    // Closing: a write still waiting for the socket, or the server's close_notify.
+    if (closing_since_ && !write_cut_ && (writing_ || !quit_)) at = *closing_since_ + config_.shutdown_timeout;
+    if (config_.idle_timeout.count() > 0 && !quit_ && !closing_since_) at = std::min(at, last_activity_ + config_.idle_timeout);
     watchdog_timer_.expires_at(at);
     co_await watchdog_timer_.async_wait(use_nothrow);
-    if (io_done_ || quit_) continue;
+    if (io_done_) continue;
     const auto now = clock::now();
-    if (half_closed_ && now >= half_closed_at_ + config_.shutdown_timeout) quit(close_reason::shutdown_timeout);
-    else if (config_.idle_timeout.count() > 0 && !half_closed_ && now - last_activity_ >= config_.idle_timeout)
+    if (closing_since_ && now >= *closing_since_ + config_.shutdown_timeout) {
+      // A server that stopped reading would hold this write, and us, for ever.
+      if (writing_ && !write_cut_) {
+        write_cut_ = true;
+        write_cancel_.emit(asio::cancellation_type::terminal);
+      }
+      quit(close_reason::shutdown_timeout);
+    } else if (config_.idle_timeout.count() > 0 && !quit_ && !closing_since_ &&
+               now - last_activity_ >= config_.idle_timeout) {
       quit(close_reason::idle_timeout);
+    }
   }
 }
 
 void connection::quit(close_reason why) {
   if (quit_) return;
   quit_ = why;
+  if (!closing_since_) closing_since_ = clock::now();
+  watchdog_timer_.cancel();  // re-arm for the closing deadline
   input_.stop();
   // Seed 003's sequence: the pending read is cancelled and completes before any shutdown.
   read_cancel_.emit(asio::cancellation_type::terminal);

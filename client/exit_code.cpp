@@ -31,7 +31,8 @@ std::string_view exit_code_table() noexcept {
          "   6  certificate verification failed (the reason is printed)\n"
          "   7  the server closed without close_notify: data may be incomplete\n"
          "   8  connection reset\n"
-         "   9  the server never answered our close_notify (--shutdown-timeout)\n"
+         "   9  the close did not finish within --shutdown-timeout: no close_notify back, or the\n"
+         "      server stopped reading what we still had to send\n"
          "  10  TLS protocol error\n"
          "  11  idle timeout (--idle-timeout)\n";
 }

@@ -17,7 +17,7 @@ enum exit_code : int {
   exit_verify_failed = 6,     // the server's certificate or name could not be verified
   exit_truncated = 7,         // the server closed TCP without close_notify: data may be incomplete
   exit_reset = 8,             // the connection was reset
-  exit_shutdown_timeout = 9,  // the server never answered our close_notify
+  exit_shutdown_timeout = 9,  // the close did not finish in time: no answer, or the server stopped reading
   exit_protocol_error = 10,   // the server broke TLS
   exit_idle_timeout = 11,     // nothing moved for --idle-timeout
 };

@@ -110,12 +110,12 @@ asio::awaitable<close_result> graceful_close(tls_stream& stream, close_request r
   co_return result;
 }
 
-asio::awaitable<error_code> send_close_notify(tls_stream& stream) {
+asio::awaitable<error_code> send_close_notify(tls_stream& stream, asio::cancellation_slot slot) {
   for (;;) {
     error_code ec;
     stream.send_close_notify_now(ec);
     if (ec != asio::error::would_block) co_return ec;
-    const auto [waited] = co_await stream.async_wait_writable(use_nothrow);
+    const auto [waited] = co_await stream.async_wait_writable(asio::bind_cancellation_slot(slot, use_nothrow));
     if (waited) co_return waited;
   }
 }

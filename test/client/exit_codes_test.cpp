@@ -3,7 +3,13 @@
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <csignal>
+#include <filesystem>
 #include <fstream>
+#include <future>
+
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "cli_support.hpp"
 #include "closenotify/self_signed_cert.hpp"
@@ -15,6 +21,19 @@ using namespace closenotify;
 using namespace closenotify::test;
 
 namespace {
+// A file for the client's stdin, removed at the end.
+struct temp_file {
+  explicit temp_file(const std::string& content)
+      : path((std::filesystem::temp_directory_path() /
+              ("closenotify-input-" + std::to_string(::getpid()) + "-" + std::to_string(counter++)))
+                 .string()) {
+    std::ofstream(path, std::ios::binary) << content;
+  }
+  ~temp_file() { std::filesystem::remove(path); }
+  std::string path;
+  static inline int counter = 0;
+};
+
 struct finished_client {
   int status;
   captured output;
@@ -128,6 +147,63 @@ BOOST_AUTO_TEST_CASE(server_that_never_answers_close_notify_is_9_after_the_shutd
                             true, "x");
   BOOST_TEST(r.status == 9, r.output.err);
   BOOST_TEST(r.output.err.find("did not answer our close_notify within 500ms") != std::string::npos, r.output.err);
+}
+
+// A server that takes our first bytes and then reads nothing more: the client's write waits
+// for a socket that never drains.
+struct server_that_stops_reading {
+  std::promise<void> first_bytes, window_full;
+  std::future<void> first_bytes_arrived = first_bytes.get_future();
+  std::future<void> client_blocked = window_full.get_future();
+  scripted_server server{[this](tls_stream& s) -> asio::awaitable<void> {
+    co_await s.next_layer().async_wait(tcp::socket::wait_read, use_nothrow);
+    first_bytes.set_value();
+    // Nothing tells a receiver that its window is shut; its unread bytes stop growing, and
+    // from then on the client's write waits.
+    asio::steady_timer tick(co_await asio::this_coro::executor);
+    for (int last = -1, unchanged = 0; unchanged < 5;) {
+      tick.expires_after(10ms);
+      co_await tick.async_wait(use_nothrow);
+      int unread = 0;
+      ::ioctl(s.next_layer().native_handle(), FIONREAD, &unread);
+      unchanged = unread > 0 && unread == last ? unchanged + 1 : 0;
+      last = unread;
+    }
+    window_full.set_value();
+    asio::steady_timer never(co_await asio::this_coro::executor, std::chrono::minutes(5));
+    co_await never.async_wait(use_nothrow);
+  }};
+  // Far more than the socket buffers between us hold.
+  temp_file input{std::string(32 * 1024 * 1024, 'w')};
+};
+
+BOOST_AUTO_TEST_CASE(server_that_stops_reading_cannot_hold_the_client_past_the_idle_and_shutdown_timeouts_11) {
+  server_that_stops_reading peer;
+  child_options options;
+  options.argv = cli({"--raw", "--idle-timeout", "500ms", "--shutdown-timeout", "500ms", "--cafile",
+                      peer.server.cert_path(), "localhost:" + std::to_string(peer.server.port())});
+  options.stdin_file = peer.input.path;
+  child_process client(options);
+  // Nothing moves for --idle-timeout; the write still waiting then gets --shutdown-timeout,
+  // and is cut: half a record is out, so no close_notify can follow.
+  const auto status = client.wait_exit(30s);
+  BOOST_REQUIRE_MESSAGE(status.has_value(), "the client did not exit: " + client.snapshot().err);
+  BOOST_TEST(*status == 11, client.snapshot().err);
+  BOOST_TEST((peer.first_bytes_arrived.wait_for(0s) == std::future_status::ready));
+}
+
+BOOST_AUTO_TEST_CASE(ctrl_c_while_the_server_reads_nothing_ends_at_the_shutdown_timeout_9) {
+  server_that_stops_reading peer;
+  child_options options;
+  options.argv = cli({"--raw", "--shutdown-timeout", "500ms", "--cafile", peer.server.cert_path(),
+                      "localhost:" + std::to_string(peer.server.port())});
+  options.stdin_file = peer.input.path;
+  child_process client(options);
+  BOOST_REQUIRE((peer.client_blocked.wait_for(20s) == std::future_status::ready));
+  client.send_signal(SIGINT);  // its write waits for a window the server never opens
+  const auto status = client.wait_exit(30s);
+  BOOST_REQUIRE_MESSAGE(status.has_value(), "the client did not exit: " + client.snapshot().err);
+  BOOST_TEST(*status == 9, client.snapshot().err);
 }
 
 BOOST_AUTO_TEST_CASE(idle_connection_is_11_after_the_idle_timeout) {

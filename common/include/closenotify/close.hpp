@@ -43,7 +43,8 @@ asio::awaitable<close_result> graceful_close(tls_stream& stream, close_request r
 // OpenSSL fails a shutdown that meets application data ("application data after close
 // notify"), losing what the peer still sends. Afterwards SSL_read goes on delivering the
 // peer's data until its close_notify (eof). Call it with no write in progress: a record
-// half-written ahead of the alert would be cut.
-asio::awaitable<error_code> send_close_notify(tls_stream& stream);
+// half-written ahead of the alert would be cut. A peer that stops reading holds the alert
+// back: the caller's deadline cancels the wait through `slot` (TLS is over then).
+asio::awaitable<error_code> send_close_notify(tls_stream& stream, asio::cancellation_slot slot = {});
 
 }  // namespace closenotify
