@@ -26,6 +26,18 @@ void check_summary(const server_process& server, std::uint64_t accepted, std::st
   BOOST_TEST(event_number(summary, "closed_total") == accepted);
   BOOST_TEST(event_number(summary, reason) >= 1u);
 }
+
+// What a peer reads after /quit: BYE, then the server's close_notify, then its FIN.
+asio::awaitable<void> expect_bye_close_notify_and_fin(tls_stream& s) {
+  std::string pending;
+  BOOST_TEST(co_await read_line(s, pending) == "BYE");
+  auto [rest, tls_end] = co_await read_to_end(s, pending);
+  BOOST_TEST(rest.empty());
+  BOOST_TEST((tls_end == asio::error::eof), "TLS ended with '" << tls_end.message() << "', not close_notify");
+  char byte;
+  auto [tcp_end, n] = co_await s.next_layer().async_read_some(asio::buffer(&byte, 1), use_nothrow);
+  BOOST_TEST((tcp_end == asio::error::eof), "TCP ended with '" << tcp_end.message() << "', not FIN");
+}
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(F01_peer_close_notify)
@@ -85,14 +97,7 @@ BOOST_AUTO_TEST_CASE(the_servers_fin_follows_its_close_notify_without_waiting_fo
     s.emplace(co_await tls_connect(server.port(), ctx));
     port = local_port(*s);
     co_await write_all(*s, "/quit\n");
-    std::string pending;
-    BOOST_TEST(co_await read_line(*s, pending) == "BYE");
-    auto [rest, tls_end] = co_await read_to_end(*s, pending);
-    BOOST_TEST(rest.empty());
-    BOOST_TEST((tls_end == asio::error::eof), "TLS ended with '" << tls_end.message() << "', not close_notify");
-    char byte;
-    auto [tcp_end, n] = co_await s->next_layer().async_read_some(asio::buffer(&byte, 1), use_nothrow);
-    BOOST_TEST((tcp_end == asio::error::eof), "TCP ended with '" << tcp_end.message() << "', not FIN");
+    co_await expect_bye_close_notify_and_fin(*s);
     auto [ec] = co_await s->async_shutdown(use_nothrow);
     BOOST_TEST(!ec, "shutdown: " << ec.message());
   }, 10s);
@@ -194,14 +199,7 @@ BOOST_AUTO_TEST_CASE(quit_with_unread_input_ends_with_fin_not_rst) {
   const auto close = server.wait_close(port);
   BOOST_TEST(event_string(close, "reason") == "clean");
   run(ioc, [&]() -> asio::awaitable<void> {
-    std::string pending;
-    BOOST_TEST(co_await read_line(*s, pending) == "BYE");
-    auto [rest, tls_end] = co_await read_to_end(*s, pending);
-    BOOST_TEST(rest.empty());
-    BOOST_TEST((tls_end == asio::error::eof), "TLS ended with '" << tls_end.message() << "', not close_notify");
-    char byte;
-    auto [tcp_end, n] = co_await s->next_layer().async_read_some(asio::buffer(&byte, 1), use_nothrow);
-    BOOST_TEST((tcp_end == asio::error::eof), "TCP ended with '" << tcp_end.message() << "', not FIN");
+    co_await expect_bye_close_notify_and_fin(*s);
   });
   BOOST_TEST(server.stop() == 0);
 }
