@@ -376,33 +376,22 @@ asio::awaitable<void> session::write_loop() {
   while (!out_.empty() && tls_alive_) {
     std::swap(out_, inflight_);
     reader_wake_.cancel();  // room in the queue
-    for (std::size_t sent = 0; sent < inflight_.size();) {
-      error_code ec;
+    // send_now() stops only where the socket is full (or on an error, which ends TLS).
+    for (std::size_t sent = 0; sent < inflight_.size(); must_wait = true) {
       if (must_wait) {
         writing_ = true;  // the watchdog times this wait (write timeout)
         write_progress_ = clock::now();
-        std::tie(ec) = co_await stream_.async_wait_writable(asio::bind_cancellation_slot(write_cancel_.slot(), use_nothrow));
+        const auto [ec] = co_await stream_.async_wait_writable(asio::bind_cancellation_slot(write_cancel_.slot(), use_nothrow));
         writing_ = false;
-        must_wait = false;
+        if (ec) on_write_error(ec);
       }
-      if (!ec) {
-        const std::size_t n = stream_.write_some_now(asio::buffer(inflight_.data() + sent, inflight_.size() - sent), ec);
-        sent += n;
-        if (n > 0) {
-          record_.add_out(n);
-          last_activity_ = clock::now();
-        }
-        if (ec == asio::error::would_block) {
-          must_wait = true;
-          continue;
-        }
-      }
-      if (ec) {
-        on_write_error(ec);
+      if (tls_alive_) sent += send_now(std::string_view(inflight_).substr(sent));
+      if (!tls_alive_) {
         writer_active_ = false;
         co_return;
       }
     }
+    must_wait = false;  // the socket took the whole batch: try the next one at once
     inflight_.clear();
   }
   release_idle_buffers();
