@@ -276,15 +276,17 @@ tls_stream::step tls_stream::shutdown_step() {
   core& c = *core_;
   shrink_write_buffer(c.ssl);
   if (!c.close_notify_out) c.closing = true;
-  // 0: our close_notify is out, the peer's not yet in; the next call waits for it.
+  // 0: our close_notify is out, the peer's not yet in; the next call reads it.
   int r = SSL_shutdown(c.ssl);
-  if (r == 0) {
-    if (!c.close_notify_out) close_notify_sent();
+  if (r == 0 && !c.close_notify_out) {
+    close_notify_sent();
     r = SSL_shutdown(c.ssl);
   }
-  if (r == 1) {
+  // With SSL_OP_IGNORE_UNEXPECTED_EOF a bare FIN counts as "received", and OpenSSL 3.0 then
+  // forgets that ours was sent (SSL_set_shutdown overwrites the flags): it returns 0, and
+  // one more call would send a second close_notify into our shut write side (EPIPE).
+  if (r == 1 || (r == 0 && c.eof)) {
     if (!c.close_notify_out) close_notify_sent();
-    // With SSL_OP_IGNORE_UNEXPECTED_EOF a bare FIN also counts as "received": it is not one.
     return step{want::nothing, c.eof ? error_code(ssl::error::stream_truncated) : error_code{}, 0};
   }
   if (r == 0) return step{want::input, {}, 0};

@@ -133,6 +133,26 @@ BOOST_AUTO_TEST_CASE(fin_without_close_notify_is_peer_truncated_and_not_an_error
   check_summary(server, 1, "peer_truncated");
 }
 
+BOOST_AUTO_TEST_CASE(a_bare_fin_answering_our_close_notify_is_peer_truncated_not_a_reset) {
+  // OpenSSL 3.0 forgets, on that FIN, that our close_notify went out; asked again, it would
+  // send a second one into our shut write side and fail with EPIPE: a reset that never was.
+  server_process server;
+  asio::io_context ioc;
+  auto ctx = client_context(server.cert_path(), {"closenotify/1"});
+  std::uint16_t port = 0;
+  run(ioc, [&]() -> asio::awaitable<void> {
+    auto s = co_await tls_connect(server.port(), ctx);
+    port = local_port(s);
+    co_await write_all(s, "/quit\n");
+    co_await expect_bye_close_notify_and_fin(s);
+    s.next_layer().shutdown(tcp::socket::shutdown_both);  // no close_notify of ours
+    s.next_layer().close();
+  });
+  BOOST_TEST(event_string(server.wait_close(port), "reason") == "peer_truncated");
+  BOOST_TEST(server.stop() == 0);
+  check_summary(server, 1, "peer_truncated");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(F03_peer_resets)
