@@ -7,25 +7,26 @@
 
 #include <cstdio>
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <fmt/format.h>
 
+#include "closenotify/deadline.hpp"
 #include "modes.hpp"
 
 namespace closenotify::bench {
-
-using namespace asio::experimental::awaitable_operators;
 
 namespace {
 // A pidfd turns readable when the process ends (even one we are not the parent of):
 // an event to await, not a poll. Returns false if it did not end within the limit.
 asio::awaitable<bool> wait_for_exit(asio::io_context& ioc, int pidfd, std::chrono::milliseconds within) {
   asio::posix::stream_descriptor process(ioc, pidfd);  // owns and closes the pidfd
-  asio::steady_timer limit(ioc, within);
-  const auto result = co_await (process.async_wait(asio::posix::descriptor_base::wait_read, use_nothrow) ||
-                                limit.async_wait(use_nothrow));
-  co_return result.index() == 0;
+  asio::cancellation_signal give_up;
+  deadline limit(ioc.get_executor(), [&] { give_up.emit(asio::cancellation_type::terminal); });
+  limit.arm(std::chrono::steady_clock::now() + within);
+  const auto [ec] = co_await process.async_wait(asio::posix::descriptor_base::wait_read,
+                                                asio::bind_cancellation_slot(give_up.slot(), use_nothrow));
+  co_return !ec;
 }
 }  // namespace
 
@@ -63,13 +64,12 @@ asio::awaitable<std::string> run_hold(bench_env env) {
     // A server that does not end its connections within --duration (socat's forked children
     // outlive their parent's SIGTERM, for one) gets them closed here and counted as still_open.
     bool gave_up = false;
-    asio::steady_timer drain_limit(env.ioc, env.config.duration);
-    drain_limit.async_wait([&](const error_code& ec) {
-      if (ec) return;
+    deadline drain_limit(env.ioc.get_executor(), [&] {
       gave_up = true;
       error_code ignored;
       for (auto& stream : held) stream->next_layer().close(ignored);
     });
+    drain_limit.arm(clock::now() + env.config.duration);
     other_endings += co_await run_concurrently(env.ioc, held.size(), [&](std::size_t i) -> asio::awaitable<void> {
       tls_stream& stream = *held[i];
       char sink[4096];
@@ -83,7 +83,7 @@ asio::awaitable<std::string> run_hold(bench_env env) {
         co_return;
       }
     });
-    drain_limit.cancel();
+    drain_limit.disarm();
   } else {
     asio::steady_timer hold(env.ioc, env.config.duration);
     co_await hold.async_wait(use_nothrow);

@@ -6,7 +6,7 @@
 #include <boost/program_options.hpp>
 
 #include "closenotify/config_parse.hpp"
-#include "exit_code.hpp"
+#include "closenotify/exit_code.hpp"
 
 namespace closenotify::cli {
 
@@ -29,7 +29,8 @@ std::variant<cli_config, options_exit> parse_options(int argc, const char* const
       "Usage: closenotify-cli [options] HOST[:PORT]     (default port 4433)\n\n"
       "  interactive when stdin is a terminal: type lines; /quit, Ctrl-D or Ctrl-C to end\n"
       "  a pipe otherwise: at the end of input it sends close_notify and still receives\n"
-      "  everything the server sends until the server's close_notify\n\nOptions");
+      "  everything the server sends until the server's close_notify (TLS 1.2: once the\n"
+      "  server has been quiet for --eof-wait)\n\nOptions");
   // clang-format off
   desc.add_options()
     ("help,h", "show this help and exit")
@@ -46,6 +47,7 @@ std::variant<cli_config, options_exit> parse_options(int argc, const char* const
     ("connect-timeout", po::value<std::string>()->default_value("10s"), "deadline for TCP connect plus TLS handshake")
     ("shutdown-timeout", po::value<std::string>()->default_value("5s"), "once closing: how long the server gets to take our last bytes and answer our close_notify")
     ("idle-timeout", po::value<std::string>()->default_value("0"), "close when nothing moved for this long (0: never)")
+    ("eof-wait", po::value<std::string>()->default_value("1s"), "TLS 1.2 only (it has no half-close): after the end of input, how long the server must be quiet before our close_notify")
     ("quiet,q", po::bool_switch(), "no status lines on stderr (errors still show)")
     ("json", po::bool_switch(), "at exit, one JSON object on stderr describing the connection");
   po::options_description hidden;
@@ -100,6 +102,7 @@ std::variant<cli_config, options_exit> parse_options(int argc, const char* const
     config.connect_timeout = duration_option(vm, "connect-timeout");
     config.shutdown_timeout = duration_option(vm, "shutdown-timeout");
     config.idle_timeout = duration_option(vm, "idle-timeout");
+    config.eof_wait = duration_option(vm, "eof-wait");
     if (config.connect_timeout.count() == 0 || config.shutdown_timeout.count() == 0)
       throw usage_error("--connect-timeout and --shutdown-timeout must be greater than zero");
     config.quiet = vm["quiet"].as<bool>();

@@ -19,6 +19,7 @@ struct cli_config {
   std::chrono::milliseconds connect_timeout{10'000};
   std::chrono::milliseconds shutdown_timeout{5'000};
   std::chrono::milliseconds idle_timeout{0};  // 0: none
+  std::chrono::milliseconds eof_wait{1'000};  // TLS 1.2: quiet time after the end of input
   bool quiet = false;
   bool json = false;
 };

@@ -4,10 +4,11 @@
 
 #include "cli_options.hpp"
 #include "client.hpp"
-#include "exit_code.hpp"
+#include "closenotify/exit_code.hpp"
 
 int main(int argc, char* argv[]) {
   using namespace closenotify::cli;
+  using closenotify::exit_usage;
   // Writing to a closed stdout or a reset socket must be an error code, never a death.
   std::signal(SIGPIPE, SIG_IGN);
   auto parsed = parse_options(argc, argv);

@@ -84,13 +84,14 @@ std::variant<server_config, options_exit> parse_options(int argc, const char* co
     if (config.threads == 0 || config.threads > 1024) throw usage_error("--threads: 1 to 1024");
     config.max_connections = vm["max-connections"].as<std::size_t>();
 
-    config.session.handshake_timeout = duration_option(vm, "handshake-timeout");
-    config.session.idle_timeout = duration_option(vm, "idle-timeout");
-    config.session.write_timeout = duration_option(vm, "write-timeout");
-    config.session.close.shutdown = duration_option(vm, "shutdown-timeout");
-    config.session.close.linger = duration_option(vm, "linger-timeout");
+    auto& deadlines = config.session.deadlines;
+    deadlines.handshake = duration_option(vm, "handshake-timeout");
+    deadlines.idle = duration_option(vm, "idle-timeout");
+    deadlines.write = duration_option(vm, "write-timeout");
+    deadlines.shutdown = duration_option(vm, "shutdown-timeout");
+    deadlines.linger = duration_option(vm, "linger-timeout");
     config.drain_timeout = duration_option(vm, "drain-timeout");
-    for (auto d : {config.session.handshake_timeout, config.session.idle_timeout, config.session.write_timeout})
+    for (auto d : {deadlines.handshake, deadlines.idle, deadlines.write})
       if (d.count() == 0) throw usage_error("timeouts must be greater than zero");
 
     config.session.max_line = vm["max-line"].as<std::size_t>();

@@ -10,7 +10,6 @@
 #include "closenotify/log.hpp"
 #include "closenotify/self_signed_cert.hpp"
 #include "closenotify/tls_context.hpp"
-#include "session.hpp"
 #include "worker.hpp"
 
 namespace closenotify::server {
@@ -51,26 +50,16 @@ tcp::endpoint resolve_listen(const server_config& config) {
   return results.begin()->endpoint();
 }
 
-void open_acceptor(tcp::acceptor& acceptor, const tcp::endpoint& endpoint) {
-  error_code ec;
-  acceptor.open(endpoint.protocol(), ec);
-  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) {
-    // Each worker has its own accept queue on the same port; the kernel spreads connections.
-    const int one = 1;
-    if (::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
-      ec.assign(errno, asio::error::get_system_category());
-  }
-  if (!ec) acceptor.bind(endpoint, ec);
-  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) throw std::runtime_error("cannot listen on " + endpoint.address().to_string() + ":" +
-                                   std::to_string(endpoint.port()) + ": " + ec.message());
-}
 }  // namespace
 
-server::server(server_config config) : config_(std::move(config)) {
+server::server(server_config config)
+    : config_(std::move(config)), slots_(config_.max_connections, [this] {
+        // We were full: a listener may be waiting on any worker.
+        for (auto& w : workers_) w->slot_freed();
+      }) {
   tls_ = std::make_unique<ssl::context>(make_tls(config_, fingerprint_, ephemeral_));
-  for (unsigned i = 0; i < config_.threads; ++i) workers_.push_back(std::make_unique<worker>(*this, *tls_, config_));
+  for (unsigned i = 0; i < config_.threads; ++i)
+    workers_.push_back(std::make_unique<worker>(*tls_, config_, slots_, *this, next_id_));
   bind_listeners();
 }
 
@@ -82,7 +71,8 @@ void server::bind_listeners() {
     // SO_REUSEPORT would let a second instance of ours join the port and silently take half
     // of its connections. A plain bind first fails if anyone holds the port, and the
     // reuseport sockets below then make any later plain bind fail too.
-    tcp::acceptor probe(workers_.front()->ioc);
+    asio::io_context probe_context;
+    tcp::acceptor probe(probe_context);
     error_code ec;
     probe.open(endpoint.protocol(), ec);
     if (!ec) probe.set_option(tcp::acceptor::reuse_address(true), ec);
@@ -91,55 +81,28 @@ void server::bind_listeners() {
                                      std::to_string(endpoint.port()) + ": " + ec.message());
   }
   for (auto& w : workers_) {
-    open_acceptor(w->acceptor, endpoint);
-    endpoint = w->acceptor.local_endpoint();  // port 0: the rest join the port the first got
+    w->open(endpoint);
+    endpoint = w->local_endpoint();  // port 0: the rest join the port the first got
   }
 }
 
-tcp::endpoint server::local_endpoint() const { return workers_.front()->acceptor.local_endpoint(); }
+tcp::endpoint server::local_endpoint() const { return workers_.front()->local_endpoint(); }
 
 counters_snapshot server::stats() const {
   counters_snapshot total;
-  for (const auto& w : workers_) total += w->counts.snapshot();
+  for (const auto& w : workers_) total += w->snapshot();
   return total;
-}
-
-bool server::try_take_slot() noexcept {
-  if (config_.max_connections == 0) return true;
-  std::size_t now = active_.load(std::memory_order_relaxed);
-  do {
-    if (now >= config_.max_connections) return false;
-  } while (!active_.compare_exchange_weak(now, now + 1, std::memory_order_relaxed));
-  return true;
-}
-
-void server::release_slot() {
-  if (config_.max_connections == 0) return;
-  if (active_.fetch_sub(1, std::memory_order_relaxed) != config_.max_connections) return;
-  // We were full: a listener may be waiting on any worker.
-  for (auto& w : workers_) asio::post(w->ioc, [wp = w.get()] { wp->slot_freed.cancel(); });
 }
 
 void server::begin_drain() {
   log_event(log_level::info, "draining", {{"active", stats().active()},
                                           {"drain_timeout_ms", static_cast<std::uint64_t>(config_.drain_timeout.count())}});
-  for (auto& w : workers_)
-    asio::post(w->ioc, [wp = w.get()] {
-      wp->draining = true;
-      error_code ignored;
-      wp->acceptor.close(ignored);
-      wp->slot_freed.cancel();
-      // stop() never destroys a session synchronously, so iterating the set is safe.
-      for (session* s : wp->sessions) s->stop(close_reason::server_shutdown);
-    });
+  for (auto& w : workers_) w->begin_drain();
 }
 
 void server::force_drain() {
   log_event(log_level::warn, "drain_deadline", {{"active", stats().active()}});
-  for (auto& w : workers_)
-    asio::post(w->ioc, [wp = w.get()] {
-      for (session* s : wp->sessions) s->abort();
-    });
+  for (auto& w : workers_) w->force_drain();
 }
 
 int server::run() {
@@ -181,9 +144,8 @@ int server::run() {
 
   std::vector<std::thread> threads;
   for (auto& w : workers_) {
-    asio::co_spawn(w->ioc, listen(*w), asio::detached);
     threads.emplace_back([&control, &running, &drain_deadline, &signals, wp = w.get()] {
-      wp->ioc.run();
+      wp->run();
       asio::post(control, [&] {
         if (--running == 0) {
           drain_deadline.cancel();

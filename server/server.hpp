@@ -10,15 +10,17 @@
 
 #include "closenotify/asio.hpp"
 #include "closenotify/counters.hpp"
+#include "connection_slots.hpp"
 #include "server_config.hpp"
+#include "session_env.hpp"
 
 namespace closenotify::server {
 
-struct worker;
+class worker;
 
 enum exit_code : int { exit_ok = 0, exit_failure = 1, exit_usage = 2, exit_drain_forced = 3 };
 
-class server {
+class server final : public stats_source {
  public:
   // Builds the TLS context and binds the listeners; throws std::runtime_error with a
   // message for people when it cannot (bad certificate, port in use, ...).
@@ -29,12 +31,7 @@ class server {
   int run();
 
   tcp::endpoint local_endpoint() const;
-  counters_snapshot stats() const;
-
-  // The connection limit: a listener takes a slot before accepting, a session gives it back.
-  bool try_take_slot() noexcept;
-  void release_slot();
-  std::uint64_t next_connection_id() noexcept { return next_id_.fetch_add(1, std::memory_order_relaxed) + 1; }
+  counters_snapshot stats() const override;
 
  private:
   void bind_listeners();
@@ -45,11 +42,9 @@ class server {
   std::string fingerprint_;
   bool ephemeral_ = false;
   std::unique_ptr<ssl::context> tls_;
+  connection_slots slots_;
   std::vector<std::unique_ptr<worker>> workers_;
-  std::atomic<std::size_t> active_{0};
   std::atomic<std::uint64_t> next_id_{0};
 };
-
-asio::awaitable<void> listen(worker& w);
 
 }  // namespace closenotify::server

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "closenotify/close.hpp"
+#include "closenotify/connection_lifecycle.hpp"
 #include "closenotify/log.hpp"
 
 namespace closenotify::server {
@@ -14,10 +14,7 @@ namespace closenotify::server {
 using std::chrono::milliseconds;
 
 struct session_limits {
-  milliseconds handshake_timeout{10'000};
-  milliseconds idle_timeout{300'000};
-  milliseconds write_timeout{30'000};
-  close_timeouts close{};
+  lifecycle_limits deadlines{};  // handshake, idle, write, shutdown, linger, the drain's handshake grace
   std::size_t max_line = 64 * 1024;
   std::size_t max_queue = 256 * 1024;  // bytes queued for the peer before we stop reading from it
 };

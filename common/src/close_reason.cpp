@@ -55,6 +55,15 @@ bool tls_failed_by(const boost::system::error_code& ec) noexcept {
          ec == boost::asio::ssl::error::stream_truncated || is_reset(ec);
 }
 
+std::string describe_tls_error(const boost::system::error_code& ec) {
+  if (ec.category() == boost::asio::error::get_ssl_category()) {
+    char buf[256];
+    ERR_error_string_n(static_cast<unsigned long>(ec.value()), buf, sizeof buf);
+    return buf;
+  }
+  return ec.message();
+}
+
 close_reason classify_io_error(const boost::system::error_code& ec) noexcept {
   if (!ec || ec == boost::asio::error::eof) return close_reason::clean;
   if (ec == boost::asio::ssl::error::stream_truncated) return close_reason::peer_truncated;

@@ -176,13 +176,4 @@ std::string_view selected_alpn(tls_stream& stream) noexcept {
   return data ? std::string_view(reinterpret_cast<const char*>(data), len) : std::string_view{};
 }
 
-std::string describe_tls_error(const error_code& ec) {
-  if (ec.category() == asio::error::get_ssl_category()) {
-    char buf[256];
-    ERR_error_string_n(static_cast<unsigned long>(ec.value()), buf, sizeof buf);
-    return buf;
-  }
-  return ec.message();
-}
-
 }  // namespace closenotify

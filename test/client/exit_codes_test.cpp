@@ -8,8 +8,11 @@
 #include <fstream>
 #include <future>
 
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+
+#include <openssl/ssl.h>
 
 #include "cli_support.hpp"
 #include "closenotify/self_signed_cert.hpp"
@@ -117,20 +120,6 @@ BOOST_AUTO_TEST_CASE(server_truncation_out_of_the_blue_is_7_with_a_calm_line) {
   BOOST_TEST(r.status == 7, r.output.err);
   BOOST_TEST(r.output.out == "partial\n");
   BOOST_TEST(r.output.err.find("may be incomplete") != std::string::npos, r.output.err);
-  BOOST_TEST(!has_error_line(r.output.err), r.output.err);
-}
-
-BOOST_AUTO_TEST_CASE(truncation_after_our_close_notify_is_part_of_a_normal_close_0) {
-  scripted_server server([](tls_stream& s) -> asio::awaitable<void> {
-    std::string pending;
-    auto [data, end] = co_await read_to_end(s, pending);  // until the client's close_notify
-    co_await write_all(s, data);
-    s.next_layer().shutdown(tcp::socket::shutdown_both);  // then FIN without close_notify
-    s.next_layer().close();
-  });
-  const auto r = run_client({"--raw", "--cafile", server.cert_path(), "localhost:" + std::to_string(server.port())}, true, "last words\n");
-  BOOST_TEST(r.status == 0, r.output.err);
-  BOOST_TEST(r.output.out == "last words\n");
   BOOST_TEST(!has_error_line(r.output.err), r.output.err);
 }
 
@@ -242,6 +231,39 @@ BOOST_AUTO_TEST_CASE(tls_min_1_3_is_honoured_and_alpn_can_be_chosen) {
   BOOST_TEST(server.stop() == 0);
 }
 
+BOOST_AUTO_TEST_CASE(a_second_ctrl_c_cuts_a_close_the_server_never_answers_130) {
+  scripted_server server([](tls_stream& s) -> asio::awaitable<void> {
+    co_await read_to_end(s);  // our close_notify, after the first Ctrl-C...
+    asio::steady_timer never(co_await asio::this_coro::executor, std::chrono::minutes(5));
+    co_await never.async_wait(use_nothrow);  // ...is never answered
+  });
+  child_process client(piped(cli({"--shutdown-timeout", "60s", "--cafile", server.cert_path(),
+                                  "localhost:" + std::to_string(server.port())})));
+  BOOST_REQUIRE(client_connected(client));
+  client.send_signal(SIGINT);
+  BOOST_REQUIRE(client.wait_for([](const captured& c) { return c.err.find("again to abort") != std::string::npos; }, 20s));
+  client.send_signal(SIGINT);
+  const auto status = client.wait_exit(20s);  // far less than --shutdown-timeout
+  BOOST_REQUIRE_MESSAGE(status.has_value(), "the client did not exit: " + client.snapshot().err);
+  BOOST_TEST(*status == 130, client.snapshot().err);
+  BOOST_TEST(client.snapshot().err.find("cut by a second signal") != std::string::npos, client.snapshot().err);
+}
+
+BOOST_AUTO_TEST_CASE(ctrl_c_before_the_connection_is_up_cuts_it_at_once_130) {
+  asio::io_context ioc;
+  tcp::acceptor silent(ioc, {asio::ip::make_address("127.0.0.1"), 0});  // TCP completes; no TLS ever
+  child_process client(piped(cli({"--connect-timeout", "60s", "--insecure",
+                                  "127.0.0.1:" + std::to_string(silent.local_endpoint().port())})));
+  pollfd incoming{silent.native_handle(), POLLIN, 0};
+  BOOST_REQUIRE(::poll(&incoming, 1, 20'000) == 1);  // its ClientHello waits for an answer now
+  client.send_signal(SIGINT);
+  const auto status = client.wait_exit(20s);
+  BOOST_REQUIRE_MESSAGE(status.has_value(), "the client did not exit: " + client.snapshot().err);
+  BOOST_TEST(*status == 130, client.snapshot().err);
+  BOOST_TEST(client.snapshot().err.find("interrupted before the connection was up") != std::string::npos,
+             client.snapshot().err);
+}
+
 BOOST_AUTO_TEST_CASE(usage_errors_are_2) {
   BOOST_TEST(run_client({}).status == 2);
   BOOST_TEST(run_client({"--tls-min", "1.1", "localhost"}).status == 2);
@@ -263,6 +285,99 @@ BOOST_AUTO_TEST_CASE(json_summary_describes_the_connection) {
   BOOST_TEST(json.at("bytes_received").as_int64() == 5);
   BOOST_TEST(json.at("peer_certificate").as_object().at("verified").as_bool());
   BOOST_TEST(server.stop() == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// F20: a truncation is a normal end only when nothing more was owed to us.
+BOOST_AUTO_TEST_SUITE(F20_end_of_input_then_truncation)
+
+BOOST_AUTO_TEST_CASE(echo_then_a_tcp_end_without_close_notify_after_our_close_notify_is_7_with_every_byte_out) {
+  scripted_server server([](tls_stream& s) -> asio::awaitable<void> {
+    auto [data, end] = co_await read_to_end(s);  // until the client's close_notify
+    co_await write_all(s, data);
+    s.next_layer().shutdown(tcp::socket::shutdown_both);  // then FIN without close_notify
+    s.next_layer().close();
+  });
+  const auto r = run_client({"--raw", "--cafile", server.cert_path(), "localhost:" + std::to_string(server.port())}, true,
+                            "last words\n");
+  BOOST_TEST(r.status == 7, r.output.err);
+  BOOST_TEST(r.output.out == "last words\n");
+  BOOST_TEST(r.output.err.find("after our end of input: the data may be incomplete") != std::string::npos, r.output.err);
+  BOOST_TEST(!has_error_line(r.output.err), r.output.err);
+}
+
+BOOST_AUTO_TEST_CASE(the_same_end_after_the_servers_bye_is_0) {
+  scripted_server server([](tls_stream& s) -> asio::awaitable<void> {
+    co_await read_to_end(s);
+    co_await write_all(s, "PONG\nBYE\n");
+    s.next_layer().shutdown(tcp::socket::shutdown_both);
+    s.next_layer().close();
+  });
+  const auto r = run_client({"--cafile", server.cert_path(), "localhost:" + std::to_string(server.port())}, true,
+                            "/ping\n/quit\n");
+  BOOST_TEST(r.status == 0, r.output.err);
+  BOOST_TEST(r.output.out == "PONG\nBYE\n");
+}
+
+BOOST_AUTO_TEST_CASE(ctrl_c_with_a_read_pending_then_a_tcp_end_without_close_notify_is_0) {
+  scripted_server server([](tls_stream& s) -> asio::awaitable<void> {
+    co_await read_to_end(s);  // the close_notify our Ctrl-C sends
+    s.next_layer().shutdown(tcp::socket::shutdown_both);
+    s.next_layer().close();
+  });
+  child_process client(piped(cli({"--cafile", server.cert_path(), "localhost:" + std::to_string(server.port())})));
+  BOOST_REQUIRE(client_connected(client));
+  client.send_signal(SIGINT);
+  BOOST_TEST(client.wait_exit(20s).value_or(-1) == 0, client.snapshot().err);
+  BOOST_TEST(!has_error_line(client.snapshot().err), client.snapshot().err);
+}
+
+BOOST_AUTO_TEST_CASE(a_server_that_answers_our_close_notify_after_its_echo_is_0) {
+  scripted_server server([](tls_stream& s) -> asio::awaitable<void> {
+    auto [data, end] = co_await read_to_end(s);
+    co_await write_all(s, data);
+    co_await s.async_shutdown(use_nothrow);  // its close_notify answers ours
+  });
+  const auto r = run_client({"--raw", "--cafile", server.cert_path(), "localhost:" + std::to_string(server.port())}, true,
+                            "last words\n");
+  BOOST_TEST(r.status == 0, r.output.err);
+  BOOST_TEST(r.output.out == "last words\n");
+}
+
+// TLS 1.2 has no half-close: a peer that reads close_notify answers with its own and drops
+// what it still had to write (RFC 5246 7.2.1), as this server does. The client must wait
+// for the slow answer before it sends close_notify.
+BOOST_AUTO_TEST_CASE(a_tls_1_2_server_that_answers_slowly_gets_its_answer_out_before_our_close_notify) {
+  std::promise<bool> saw_close_notify_first;
+  auto order = saw_close_notify_first.get_future();
+  scripted_server server(
+      [&](tls_stream& s) -> asio::awaitable<void> {
+        std::string pending;
+        const std::string request = co_await read_line(s, pending);
+        asio::steady_timer slow(co_await asio::this_coro::executor, 300ms);
+        co_await slow.async_wait(use_nothrow);
+        char probe[64];
+        error_code ec;
+        s.read_some_now(asio::buffer(probe), ec);
+        if (ec == asio::error::eof) {
+          saw_close_notify_first.set_value(true);
+          co_await s.async_shutdown(use_nothrow);  // the answer is dropped
+          co_return;
+        }
+        saw_close_notify_first.set_value(false);
+        co_await write_all(s, "slow answer to " + request + "\n");
+        co_await read_to_end(s);  // our close_notify, once the server has been quiet
+        co_await s.async_shutdown(use_nothrow);
+      },
+      TLS1_2_VERSION);
+  const auto r = run_client({"--raw", "--json", "--cafile", server.cert_path(), "localhost:" + std::to_string(server.port())},
+                            true, "GET\n");
+  BOOST_REQUIRE((order.wait_for(0s) == std::future_status::ready));
+  BOOST_TEST(!order.get());
+  BOOST_TEST(r.status == 0, r.output.err);
+  BOOST_TEST(r.output.out == "slow answer to GET\n");
+  BOOST_TEST(r.output.err.find("\"tls_version\":\"TLSv1.2\"") != std::string::npos, r.output.err);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

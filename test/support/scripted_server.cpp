@@ -8,6 +8,8 @@
 #include "closenotify/self_signed_cert.hpp"
 #include "closenotify/tls_context.hpp"
 
+#include <openssl/ssl.h>
+
 namespace closenotify::test {
 
 namespace {
@@ -19,7 +21,7 @@ ssl::context make_tls(const certificate_pem& pem) {
 }
 }  // namespace
 
-scripted_server::scripted_server(script s)
+scripted_server::scripted_server(script s, int max_tls_version)
     : tls_(ssl::context::tls_server), acceptor_(ioc_) {
   static std::atomic<int> counter{0};
   dir_ = std::filesystem::temp_directory_path() /
@@ -29,6 +31,7 @@ scripted_server::scripted_server(script s)
   cert_path_ = (dir_ / "cert.pem").string();
   std::ofstream(cert_path_) << pem.cert;
   tls_ = make_tls(pem);
+  if (max_tls_version != 0) SSL_CTX_set_max_proto_version(tls_.native_handle(), max_tls_version);
 
   acceptor_.open(tcp::v4());
   acceptor_.bind({asio::ip::make_address("127.0.0.1"), 0});

@@ -19,7 +19,8 @@ namespace closenotify::test {
 class scripted_server {
  public:
   using script = std::function<asio::awaitable<void>(tls_stream&)>;
-  explicit scripted_server(script s);
+  // max_tls_version: 0, or TLS1_2_VERSION for a server that stops at TLS 1.2.
+  explicit scripted_server(script s, int max_tls_version = 0);
   scripted_server(const scripted_server&) = delete;
   scripted_server& operator=(const scripted_server&) = delete;
   ~scripted_server();

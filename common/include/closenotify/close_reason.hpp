@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include <boost/system/error_code.hpp>
@@ -53,5 +54,8 @@ bool tls_failed_by(const boost::system::error_code& ec) noexcept;
 bool is_application_data_after_close_notify(const boost::system::error_code& ec) noexcept;
 
 bool is_reset(const boost::system::error_code& ec) noexcept;
+
+// The text of an OpenSSL error for an error_code from the TLS layer, else ec.message().
+std::string describe_tls_error(const boost::system::error_code& ec);
 
 }  // namespace closenotify

@@ -45,7 +45,4 @@ std::string_view selected_alpn(tls_stream& stream) noexcept;
 // Reads a whole file; a clear std::runtime_error when it cannot.
 std::string read_file(const std::string& path, std::string_view what);
 
-// The text of the last OpenSSL error for an error_code from the TLS layer, else ec.message().
-std::string describe_tls_error(const error_code& ec);
-
 }  // namespace closenotify

@@ -1,0 +1,97 @@
+#include "report.hpp"
+
+#include <cstdio>
+
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <fmt/format.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "closenotify/tls_context.hpp"
+
+namespace closenotify::cli {
+
+namespace {
+std::string format_duration(std::chrono::milliseconds d) {
+  return d.count() % 1000 == 0 ? fmt::format("{}s", d.count() / 1000) : fmt::format("{}ms", d.count());
+}
+
+std::string bio_text(BIO* bio) {
+  char* data = nullptr;
+  const long len = BIO_get_mem_data(bio, &data);
+  return std::string(data, static_cast<std::size_t>(std::max(len, 0L)));
+}
+
+template <class Print>
+std::string printed(Print print) {
+  BIO* bio = BIO_new(BIO_s_mem());
+  print(bio);
+  std::string text = bio_text(bio);
+  BIO_free(bio);
+  return text;
+}
+
+void print_json(connection& conn, const cli_config& config, int code, std::string_view error) {
+  const connection_lifecycle& lifecycle = conn.lifecycle();
+  boost::json::object o;
+  o["host"] = config.host;
+  o["port"] = config.port;
+  if (lifecycle.established()) {
+    SSL* ssl = conn.stream().native_handle();
+    o["tls_version"] = SSL_get_version(ssl);
+    o["cipher"] = SSL_get_cipher_name(ssl);
+    o["alpn"] = std::string(selected_alpn(conn.stream()));
+    o["resumed"] = SSL_session_reused(ssl) == 1;
+    if (const X509* cert = SSL_get0_peer_certificate(ssl)) {
+      boost::json::object peer;
+      peer["subject"] = printed([&](BIO* b) { X509_NAME_print_ex(b, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253); });
+      peer["issuer"] = printed([&](BIO* b) { X509_NAME_print_ex(b, X509_get_issuer_name(cert), 0, XN_FLAG_RFC2253); });
+      peer["not_after"] = printed([&](BIO* b) { ASN1_TIME_print(b, X509_get0_notAfter(cert)); });
+      peer["verified"] = config.tls.verify_peer && SSL_get_verify_result(ssl) == X509_V_OK;
+      o["peer_certificate"] = std::move(peer);
+    }
+  }
+  o["bytes_sent"] = conn.bytes_sent();
+  o["bytes_received"] = conn.bytes_received();
+  if (lifecycle.established() && lifecycle.reason()) o["close_reason"] = to_string(*lifecycle.reason());
+  else o["close_reason"] = nullptr;
+  o["nothing_owed"] = lifecycle.nothing_owed();
+  if (!error.empty()) o["error"] = error;
+  o["exit_code"] = code;
+  std::fprintf(stderr, "%s\n", boost::json::serialize(o).c_str());
+}
+}  // namespace
+
+int report(connection& conn, const cli_config& config, const terminal& term) {
+  const connection_lifecycle& lifecycle = conn.lifecycle();
+  const int code = lifecycle.exit_status();
+  const close_reason reason = lifecycle.reason().value_or(close_reason::error);
+  const bool opening_failed = !lifecycle.established() && !lifecycle.cut_by_user();
+  const std::string_view error = opening_failed ? std::string_view(conn.opening_error()) : lifecycle.detail();
+  switch (code) {
+    case exit_clean:
+      term.status(fmt::format("closed: {} ({} bytes sent, {} received)", to_string(reason), conn.bytes_sent(),
+                              conn.bytes_received()));
+      break;
+    case exit_truncated:
+      term.status(lifecycle.half_closed()
+                      ? "the server closed the connection without close_notify after our end of input: the data may be incomplete"
+                      : "the server closed the connection without close_notify: the data may be incomplete");
+      break;
+    case exit_shutdown_timeout:
+      if (lifecycle.write_cut())
+        terminal::complain("the server stopped reading: our last bytes were not taken within " +
+                           format_duration(config.shutdown_timeout) + ", so the connection ended without close_notify");
+      else
+        terminal::complain("the server did not answer our close_notify within " + format_duration(config.shutdown_timeout));
+      break;
+    default:
+      if (opening_failed) terminal::complain(error);
+      else terminal::complain(fmt::format("connection ended: {}{}{}", to_string(reason), error.empty() ? "" : ": ", error));
+  }
+  if (config.json) print_json(conn, config, code, error);
+  return code;
+}
+
+}  // namespace closenotify::cli

@@ -1,0 +1,98 @@
+// The I/O of one server connection, as its protocol handler sees it, and the driver of its
+// lifecycle: input from the TLS stream into the worker's read buffer; output sent at once
+// while the socket takes it, and by a writer coroutine, started only while the socket does
+// not, from a bounded queue (full duplex); one deadline armed where the lifecycle says.
+// Every outcome goes to the lifecycle, and what it answers is carried out in apply().
+//
+// Per message: no coroutine frame and no timer operation. A handler awaits input_ready()
+// (an operation, not a coroutine) and takes the bytes with take_input(); a reply goes out
+// with one send. The deadline wakes at least once per write timeout and asks the
+// lifecycle what expired, instead of being re-armed on every byte.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+
+#include "closenotify/asio.hpp"
+#include "closenotify/connection_lifecycle.hpp"
+#include "closenotify/connection_record.hpp"
+#include "closenotify/deadline.hpp"
+#include "closenotify/tls_stream.hpp"
+
+namespace closenotify::server {
+
+class session_io {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  session_io(tcp::socket socket, ssl::context& tls, connection_lifecycle& lifecycle, connection_record& record,
+             std::span<char> read_scratch, std::size_t max_queue);
+  session_io(const session_io&) = delete;
+  session_io& operator=(const session_io&) = delete;
+
+  tls_stream& stream() noexcept { return stream_; }
+
+  // --- input
+  bool reading() const noexcept { return lifecycle_.reading_wanted(); }
+  // Completes when take_input() has something: input, an end, or an error.
+  auto input_ready() {
+    lifecycle_.read_started();
+    return stream_.async_wait_readable(asio::bind_cancellation_slot(read_cancel_.slot(), use_nothrow));
+  }
+  struct input {
+    std::string_view bytes;  // in the worker's buffer: copy out before the next await
+    bool ended = false;      // the stream's end, or an error: the lifecycle has the reason
+  };
+  input take_input(error_code waited);
+
+  // --- output
+  bool has_room() const noexcept { return reading() && queued_.size() < max_queue_; }
+  asio::awaitable<bool> wait_for_room();  // false: reading is over
+  void send(std::string_view bytes);       // what the socket takes now; the rest is queued
+  void append(std::string_view bytes) { queued_.append(bytes); }  // goes out with the next send
+  std::span<char> append_space(std::size_t n);                     // filled by the caller, then flush()
+  void flush();
+
+  // --- decisions of the protocol
+  void stop(close_reason reason, std::string_view detail);
+  void peer_finished() noexcept { lifecycle_.peer_finished(); }
+  // The handler's reading is over. The reason to tell the peer, when the lifecycle wants a
+  // goodbye (BYE shutting-down, BYE idle-timeout).
+  std::optional<close_reason> end_of_reading();
+
+  // --- the session's
+  void apply(lifecycle_actions actions);
+  void arm_deadline();
+  asio::awaitable<void> writer_idle();  // everything flushed, or given up
+  deadline& timer() noexcept { return deadline_; }
+  asio::cancellation_signal& read_cancel() noexcept { return read_cancel_; }
+
+ private:
+  void on_deadline();
+  std::size_t send_now(std::string_view bytes);
+  void start_writer();
+  asio::awaitable<void> write_loop();
+  void release_idle_buffers();
+  auto wait_for_writer() {
+    reader_wake_.expires_at(clock::time_point::max());
+    return reader_wake_.async_wait(use_nothrow);
+  }
+
+  tls_stream stream_;
+  connection_lifecycle& lifecycle_;
+  connection_record& record_;
+  std::span<char> read_scratch_;
+  std::size_t max_queue_;
+  deadline deadline_;
+  asio::steady_timer reader_wake_;  // the writer made room or ended, or a stop: the reader looks again
+  asio::cancellation_signal read_cancel_;  // the read, the handshake, and the close steps
+  asio::cancellation_signal write_cancel_;
+  bool writer_active_ = false;
+  std::string queued_;    // for the peer, filled by the handler
+  std::string inflight_;  // being written by the writer
+};
+
+}  // namespace closenotify::server
