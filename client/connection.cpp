@@ -70,8 +70,9 @@ void connection::apply(lifecycle_actions actions) {
 }
 
 void connection::on_signal(const error_code& ec) {
-  if (ec) return;
-  if (!lifecycle_.user_quit() && lifecycle_.phase() != lifecycle_phase::closed)
+  // A signal already queued when run() ended must not keep the io_context alive.
+  if (ec || lifecycle_.phase() == lifecycle_phase::closed) return;
+  if (lifecycle_.established() && !lifecycle_.user_quit() && !lifecycle_.stopped())
     terminal_.status("interrupted: closing the connection (again to abort)");
   apply(lifecycle_.local_quit(clock::now()));
   signals_.async_wait([this](const error_code& next, int) { on_signal(next); });
@@ -107,8 +108,11 @@ asio::awaitable<void> connection::open() {
   const auto bound = [this] { return asio::bind_cancellation_slot(read_cancel_.slot(), use_nothrow); };
 
   // Resolve, connect and handshake share --connect-timeout: the lifecycle's opening deadline.
+  // A step may complete after its cancel (name resolution cannot be cancelled once under way,
+  // and a completion may already be queued): after each, a stopped lifecycle ends the opening.
   lifecycle_.read_started();
   auto [resolve_ec, endpoints] = co_await resolver_.async_resolve(config_.host, std::to_string(config_.port), bound());
+  if (!resolve_ec && lifecycle_.stopped()) resolve_ec = asio::error::operation_aborted;
   if (resolve_ec) {
     opening_error_ = lifecycle_.opening_expired() ? "resolving " + config_.host + " took longer than " + limit
                                                   : "cannot resolve " + config_.host + ": " + resolve_ec.message();
@@ -116,7 +120,9 @@ asio::awaitable<void> connection::open() {
     co_return;
   }
   lifecycle_.read_started();
-  if (const auto [ec, endpoint] = co_await asio::async_connect(stream_.next_layer(), endpoints, bound()); ec) {
+  auto [connect_ec, endpoint] = co_await asio::async_connect(stream_.next_layer(), endpoints, bound());
+  if (!connect_ec && lifecycle_.stopped()) connect_ec = asio::error::operation_aborted;
+  if (const error_code ec = connect_ec; ec) {
     opening_error_ = lifecycle_.opening_expired() ? "connecting to " + where + " timed out after " + limit
                                                   : "cannot connect to " + where + ": " + ec.message();
     apply(lifecycle_.connect_failed(clock::now(), ec));
@@ -124,7 +130,8 @@ asio::awaitable<void> connection::open() {
   }
   set_client_server_name(stream_, config_.sni, config_.tls.verify_peer);
   lifecycle_.read_started();
-  const auto [ec] = co_await stream_.async_handshake(ssl::stream_base::client, bound());
+  auto [ec] = co_await stream_.async_handshake(ssl::stream_base::client, bound());
+  if (!ec && lifecycle_.stopped()) ec = asio::error::operation_aborted;
   if (!ec) {
     // TLS 1.2 has no half-close: the end of our input must wait for the server to be done.
     apply(lifecycle_.handshake_done(clock::now(), SSL_version(stream_.native_handle()) >= TLS1_3_VERSION));

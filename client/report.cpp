@@ -57,7 +57,7 @@ void print_json(connection& conn, const cli_config& config, int code, std::strin
   if (lifecycle.established() && lifecycle.reason()) o["close_reason"] = to_string(*lifecycle.reason());
   else o["close_reason"] = nullptr;
   o["nothing_owed"] = lifecycle.nothing_owed();
-  if (!error.empty()) o["error"] = error;
+  if (code != exit_clean && !error.empty()) o["error"] = error;
   o["exit_code"] = code;
   std::fprintf(stderr, "%s\n", boost::json::serialize(o).c_str());
 }

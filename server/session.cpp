@@ -14,6 +14,16 @@ namespace closenotify::server {
 namespace {
 using clock = std::chrono::steady_clock;
 
+std::string describe_current_exception() {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "an exception that is not a std::exception";
+  }
+}
+
 std::string peer_name(const tcp::socket& socket) {
   error_code ec;
   const auto ep = socket.remote_endpoint(ec);
@@ -34,7 +44,8 @@ asio::awaitable<void> run_session(tcp::socket socket, session_env env, connectio
 }
 
 session::session(tcp::socket socket, session_env env, connection_slots::slot slot, std::uint64_t id)
-    : env_(env),
+    : id_(id),
+      env_(env),
       slot_(std::move(slot)),
       lifecycle_(lifecycle_role::server, env.limits.deadlines, clock::now()),
       record_(env.counts, id, peer_name(socket)),
@@ -54,8 +65,11 @@ asio::awaitable<void> session::run() {
   io_.arm_deadline();  // the handshake's
   try {
     co_await serve();
-  } catch (const std::exception& e) {
-    io_.apply(lifecycle_.fail(clock::now(), e.what()));
+  } catch (...) {
+    // A bug or a resource failure: logged, and the connection still ends through the close path.
+    const std::string what = describe_current_exception();
+    log_event(log_level::error, "session_exception", {{"id", id_}, {"what", std::string_view(what)}});
+    io_.apply(lifecycle_.fail(clock::now(), what));
   }
   io_.end_of_reading();
   co_await io_.writer_idle();

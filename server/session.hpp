@@ -33,6 +33,7 @@ class session {
  private:
   asio::awaitable<void> serve();
 
+  std::uint64_t id_;
   session_env env_;
   connection_slots::slot slot_;
   connection_lifecycle lifecycle_;

@@ -148,8 +148,8 @@ asio::awaitable<void> session_io::write_loop() {
       inflight_.clear();
     }
     release_idle_buffers();
-  } catch (const std::exception& e) {
-    apply(lifecycle_.fail(clock::now(), e.what()));
+  } catch (...) {
+    apply(lifecycle_.fail(clock::now(), "the writer failed"));
   }
   writer_active_ = false;
   reader_wake_.cancel();  // the reader may be waiting for the writer's end

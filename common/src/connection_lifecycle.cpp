@@ -52,6 +52,8 @@ void connection_lifecycle::set_reason(close_reason reason, std::string_view deta
   if (!reason_) {
     reason_ = reason;
     detail_ = detail;
+    // Whether the truncation lost anything is a fact of the moment it happened.
+    if (reason == close_reason::peer_truncated) truncated_while_owed_ = !nothing_owed();
   } else if (detail_.empty()) {
     detail_ = detail;  // what the close path saw adds to a reason that had no detail
   }
@@ -74,7 +76,8 @@ connection_lifecycle::time_point connection_lifecycle::wakeup(time_point now) co
         if (!stopping_ && limits_.idle > milliseconds::zero()) at = std::min(at, last_activity_ + limits_.idle);
         break;
       }
-      if (!stopping_ && closing_since_ == time_point::max() && limits_.idle > milliseconds::zero())
+      if (!stopping_ && closing_since_ == time_point::max() && half_close_ == half_close::none &&
+          limits_.idle > milliseconds::zero())
         at = last_activity_ + limits_.idle;
       // Closing: a write still waiting for the socket, or the server's close_notify.
       if (closing_since_ != time_point::max() && !write_cut_ && (write_waiting_ || !stopping_))
@@ -151,8 +154,8 @@ lifecycle_actions connection_lifecycle::tick(time_point now) {
           tls_usable_ = false;  // ours is out already: nothing more to say
           a |= quit_client(now);
         }
-      } else if (!stopping_ && closing_since_ == time_point::max() && limits_.idle.count() > 0 &&
-                 now - last_activity_ >= limits_.idle) {
+      } else if (!stopping_ && closing_since_ == time_point::max() && half_close_ == half_close::none &&
+                 limits_.idle.count() > 0 && now - last_activity_ >= limits_.idle) {
         set_reason(close_reason::idle_timeout);
         a |= quit_client(now);
       } else if (half_close_waits() && now - last_activity_ >= limits_.eof_wait) {
@@ -207,8 +210,10 @@ lifecycle_actions connection_lifecycle::read_ended(time_point now, const error_c
   stopping_ = true;
   lifecycle_actions a;
   if (!server()) {
-    // Nothing more comes from the server: our stdin has nowhere to go.
+    // Nothing more comes from the server: our stdin has nowhere to go, and a write still
+    // waiting for a server that no longer reads gets --shutdown-timeout.
     if (half_close_ == half_close::waiting_quiet || half_close_ == half_close::due) half_close_ = half_close::none;
+    if (closing_since_ == time_point::max()) closing_since_ = now;
     a |= act::stop_input | act::wake_writer;
   }
   if (aborted(ec) && (read_cancelled_ || reason_ || user_quit_ || socket_closed_)) return settle(now, a);
@@ -244,11 +249,11 @@ lifecycle_actions connection_lifecycle::write_ended(time_point now, const error_
   }
   tls_usable_ = false;  // half a record may be out
   if (half_close_ == half_close::sending) half_close_ = half_close::none;
-  // A cut write has its reason already; a cancel after our quit is ours.
-  if (!write_cut_ && !(aborted(ec) && (reason_ || user_quit_ || socket_closed_)))
-    set_reason(classify_io_error(ec), describe_tls_error(ec));
   if (is_reset(ec)) linger_ = false;
-  // The reader goes on: the server's last bytes may still be on their way to us.
+  // The reader goes on: the server's last bytes may still be on their way to us, and how
+  // its read ends (the server's close_notify, a reset) says more than our write's error.
+  // A cut write has its reason already; a cancel after our quit is ours.
+  if (!write_cut_ && !(aborted(ec) && (reason_ || user_quit_ || socket_closed_)) && !write_error_) write_error_ = ec;
   return settle(now, {});
 }
 
@@ -279,8 +284,12 @@ lifecycle_actions connection_lifecycle::abort(time_point) {
   return act::close_socket | act::wake_reader;
 }
 
-lifecycle_actions connection_lifecycle::fail(time_point now, std::string_view what) {
-  set_reason(close_reason::error, what);
+lifecycle_actions connection_lifecycle::fail(time_point now, std::string_view what) noexcept {
+  try {
+    set_reason(close_reason::error, what);
+  } catch (...) {
+    if (!reason_) reason_ = close_reason::error;  // no memory for the detail
+  }
   tls_usable_ = false;
   stopping_ = true;
   lifecycle_actions a = cancel_pending_read() | act::wake_reader;
@@ -292,6 +301,7 @@ lifecycle_actions connection_lifecycle::reading_ended(time_point now) {
   stopping_ = true;
   if (phase_ != lifecycle_phase::opening && phase_ != lifecycle_phase::serving) return {};
   phase_ = lifecycle_phase::flushing;
+  if (write_error_) set_reason(classify_io_error(write_error_), describe_tls_error(write_error_));
   lifecycle_actions a;
   if (server() && established_ && tls_usable_ &&
       (reason_ == close_reason::server_shutdown || reason_ == close_reason::idle_timeout))
@@ -301,6 +311,7 @@ lifecycle_actions connection_lifecycle::reading_ended(time_point now) {
 
 lifecycle_actions connection_lifecycle::quit_client(time_point now) {
   stopping_ = true;
+  quitting_ = true;
   if (half_close_ == half_close::waiting_quiet || half_close_ == half_close::due) half_close_ = half_close::none;
   if (closing_since_ == time_point::max()) closing_since_ = now;  // a waiting write gets --shutdown-timeout
   // Seed 003's order: the pending read is cancelled and completes before any shutdown.
@@ -327,13 +338,14 @@ lifecycle_actions connection_lifecycle::local_quit(time_point now) {
     case lifecycle_phase::opening: return cut();
     case lifecycle_phase::serving:
     case lifecycle_phase::flushing:
-      if (user_quit_) return cut();
+      // Already ending it (a first signal, or a deadline): this one cuts.
+      if (user_quit_ || quitting_) return cut();
       user_quit_ = true;
       return quit_client(now);
     case lifecycle_phase::closing:
     case lifecycle_phase::lingering:
       // The close is under way and bounded; a second signal cuts it.
-      if (user_quit_) return cut();
+      if (user_quit_ || quitting_) return cut();
       user_quit_ = true;
       return {};
     case lifecycle_phase::closed: return {};
@@ -350,6 +362,8 @@ lifecycle_actions connection_lifecycle::input_ended(time_point now) {
 lifecycle_actions connection_lifecycle::output_closed(time_point now) {
   output_closed_ = true;
   lifecycle_actions a = act::stop_input;
+  // A write of ours still waiting must not hold the end: it gets --shutdown-timeout.
+  if (write_waiting_ && closing_since_ == time_point::max()) closing_since_ = now;
   // Nobody wants the rest; the server may still be sending: half-close (on TLS 1.2 too: its
   // pending writes are what we want it to drop) and discard until its close_notify.
   if (!stopping_ && phase_ == lifecycle_phase::serving &&
@@ -422,7 +436,6 @@ close_step connection_lifecycle::shutdown_ended(time_point now, const error_code
     outcome = classify_io_error(ec);
     detail = describe_tls_error(ec);
   }
-  if (outcome == close_reason::clean && user_quit_) outcome = close_reason::local_quit;
   if (outcome) set_reason(*outcome, detail);
   return linger_or_close(now);
 }
@@ -437,6 +450,8 @@ close_step connection_lifecycle::socket_closed(time_point) {
   socket_closed_ = true;
   phase_ = lifecycle_phase::closed;
   if (!reason_) reason_ = close_reason::error;  // every connection ends with one reason
+  // A clean end the user asked for is the user's, whoever's close_notify came first.
+  if (user_quit_ && !cut_by_user_ && reason_ == close_reason::clean) reason_ = close_reason::local_quit;
   return close_step::done;
 }
 
@@ -454,7 +469,7 @@ exit_code connection_lifecycle::exit_status() const noexcept {
     case close_reason::clean:
     case close_reason::local_quit:
     case close_reason::server_shutdown: return exit_clean;
-    case close_reason::peer_truncated: return nothing_owed() ? exit_clean : exit_truncated;
+    case close_reason::peer_truncated: return truncated_while_owed_ ? exit_truncated : exit_clean;
     case close_reason::peer_reset: return exit_reset;
     case close_reason::shutdown_timeout: return exit_shutdown_timeout;
     case close_reason::protocol_error: return exit_protocol_error;

@@ -782,6 +782,97 @@ BOOST_AUTO_TEST_CASE(a_write_cut_after_the_servers_close_notify_is_still_9_our_b
   BOOST_TEST(s.lc.exit_status() == exit_shutdown_timeout);
 }
 
+BOOST_AUTO_TEST_CASE(a_write_blocked_after_the_servers_close_notify_is_cut_at_the_shutdown_timeout_9) {
+  client_at_work s;
+  s.lc.write_begins(t0);  // the server will never read it
+  CHECK_ACTIONS(s.lc.read_ended(t0 + 1s, eof), act::stop_input | act::wake_writer | act::rearm);
+  BOOST_TEST((s.lc.next_wakeup(t0 + 1s) == t0 + 6s));
+  CHECK_ACTIONS(s.lc.tick(t0 + 6s), act::cancel_write | act::stop_input | act::wake_writer);
+  s.lc.write_ended(t0 + 6s, aborted, 0);
+  s.close(t0 + 6s);
+  BOOST_TEST(s.lc.exit_status() == exit_shutdown_timeout);
+}
+
+BOOST_AUTO_TEST_CASE(the_reads_end_outranks_the_error_of_a_write_that_failed_first) {
+  client_at_work clean_end;
+  clean_end.lc.write_begins(t0);
+  clean_end.lc.write_ended(t0, broken_pipe, 0);  // the server closed while we were still writing...
+  clean_end.lc.read_ended(t0, eof);              // ...after its close_notify
+  clean_end.close(t0);
+  CHECK_REASON(clean_end.lc, close_reason::clean);
+  BOOST_TEST(clean_end.lc.exit_status() == exit_clean);
+
+  client_at_work no_end;
+  no_end.lc.write_begins(t0);
+  no_end.lc.write_ended(t0, error_code(error::no_buffer_space), 0);
+  no_end.lc.local_quit(t0);  // the reader was cancelled: the write's error is all we know
+  no_end.lc.read_ended(t0, aborted);
+  no_end.close(t0);
+  CHECK_REASON(no_end.lc, close_reason::error);
+}
+
+BOOST_AUTO_TEST_CASE(a_truncation_owed_data_stays_7_whatever_the_user_does_afterwards) {
+  client_at_work s;
+  s.lc.input_ended(t0);
+  s.lc.half_close_begins(t0);
+  s.lc.write_ended(t0, {}, 0);
+  s.lc.read_ended(t0 + 1s, truncated);
+  s.lc.reading_ended(t0 + 1s);
+  BOOST_TEST((s.lc.begin_close(t0 + 1s) == close_step::linger));
+  s.lc.local_quit(t0 + 1500ms);  // Ctrl-C while it lingers
+  s.lc.linger_ended(t0 + 2s);
+  s.lc.socket_closed(t0 + 2s);
+  BOOST_TEST(s.lc.exit_status() == exit_truncated);
+}
+
+BOOST_AUTO_TEST_CASE(once_a_deadline_has_begun_the_close_the_first_ctrl_c_cuts_it) {
+  lifecycle_limits limits = client_limits();
+  limits.idle = 2s;
+  subject s(lifecycle_role::client, limits);
+  s.established();
+  s.lc.tick(t0 + 2s);  // idle: the close begins
+  CHECK_ACTIONS(s.lc.local_quit(t0 + 3s), act::close_socket | act::stop_input | act::wake_writer);
+  BOOST_TEST(s.lc.exit_status() == exit_interrupted);
+}
+
+BOOST_AUTO_TEST_CASE(on_tls_1_2_the_idle_deadline_gives_way_to_the_end_of_input_wait) {
+  lifecycle_limits limits = client_limits();
+  limits.idle = 1s;
+  subject s(lifecycle_role::client, limits);
+  s.established(/*tls13=*/false);
+  s.lc.input_ended(t0 + 500ms);
+  s.lc.input(t0 + 500ms);
+  BOOST_TEST((s.lc.next_wakeup(t0 + 500ms) == t0 + 1500ms));  // the quiet time, not idle
+  CHECK_ACTIONS(s.lc.tick(t0 + 1500ms), act::wake_writer);
+  BOOST_TEST(s.lc.half_close_due());
+  s.lc.half_close_begins(t0 + 1500ms);
+  s.lc.write_ended(t0 + 1500ms, {}, 0);
+  s.lc.read_ended(t0 + 1600ms, eof);
+  s.close(t0 + 1600ms, eof);
+  BOOST_TEST(s.lc.exit_status() == exit_clean);
+}
+
+BOOST_AUTO_TEST_CASE(a_quit_or_a_timeout_while_opening_leaves_the_opening_stopped) {
+  subject quit(lifecycle_role::client, client_limits());
+  quit.lc.read_started();  // name resolution: it may complete after the cancel
+  quit.lc.local_quit(t0);
+  BOOST_TEST(quit.lc.stopped());
+  subject slow(lifecycle_role::client, client_limits());
+  slow.lc.read_started();
+  slow.lc.tick(t0 + 10s);
+  BOOST_TEST(slow.lc.stopped());
+  BOOST_TEST((slow.lc.next_wakeup(t0 + 10s) == time_point::max()));  // the driver abandons what is under way
+}
+
+BOOST_AUTO_TEST_CASE(a_clean_end_the_user_asked_for_is_local_quit_whoever_began_it) {
+  client_at_work s;
+  s.lc.read_ended(t0, eof);  // the server's close_notify...
+  s.lc.local_quit(t0);       // ...and our Ctrl-C, in the same turn
+  s.close(t0, eof);
+  CHECK_REASON(s.lc, close_reason::local_quit);
+  BOOST_TEST(s.lc.exit_status() == exit_clean);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(deadlines)

@@ -155,7 +155,7 @@ class connection_lifecycle {
   // --- server: decisions from outside the connection or from its protocol
   lifecycle_actions stop(time_point now, close_reason reason, std::string_view detail = {});
   lifecycle_actions abort(time_point now);  // the drain deadline: cut at once
-  lifecycle_actions fail(time_point now, std::string_view what);  // an exception in the driver
+  lifecycle_actions fail(time_point now, std::string_view what) noexcept;  // an exception in the driver
   // The peer asked for the end (/quit): no more input wanted; the close_notify exchange
   // that follows decides the reason.
   void peer_finished() noexcept { stopping_ = true; }
@@ -172,6 +172,9 @@ class connection_lifecycle {
 
   // --- what the drivers ask
   bool reading_wanted() const noexcept { return phase_ == lifecycle_phase::serving && !stopping_; }
+  // Reading is over or never to begin: a stop, a quit, a timeout, an end. A client that sees
+  // it between the steps of its opening abandons the opening (a cancel may have come too late).
+  bool stopped() const noexcept { return stopping_; }
   bool tls_usable() const noexcept { return tls_usable_; }
   // Client: may the writer send what stdin gives it?
   bool sending_wanted() const noexcept {
@@ -192,6 +195,8 @@ class connection_lifecycle {
   std::string_view detail() const noexcept { return detail_; }
   // Nothing more was owed to us when the connection ended (BYE, our quit, stdout closed).
   bool nothing_owed() const noexcept { return bye_seen_ || user_quit_ || output_closed_; }
+  // For a truncation: whether something could still be owed when it happened.
+  bool truncated_while_owed() const noexcept { return truncated_while_owed_; }
   bool established() const noexcept { return established_; }
   bool opening_expired() const noexcept { return opening_expired_; }
   bool user_quit() const noexcept { return user_quit_; }
@@ -233,6 +238,8 @@ class connection_lifecycle {
   bool close_expired_ = false;
   // Client.
   bool user_quit_ = false;
+  bool quitting_ = false;  // we are ending it: the user, or an idle or shutdown deadline
+  bool truncated_while_owed_ = false;
   bool cut_by_user_ = false;
   bool bye_seen_ = false;
   bool output_closed_ = false;
@@ -245,7 +252,8 @@ class connection_lifecycle {
   time_point opening_deadline_;
   time_point last_activity_;
   time_point write_since_;
-  time_point closing_since_ = time_point::max();  // client: our quit or our close_notify began
+  time_point closing_since_ = time_point::max();  // client: our quit, our close_notify, or the server's end
+  error_code write_error_;                          // client: decides only if the read gives no reason
   time_point close_deadline_ = time_point::max();
   time_point armed_ = time_point::max();
 };
