@@ -113,8 +113,7 @@ BOOST_AUTO_TEST_CASE(server_reset_mid_stream_is_8) {
 BOOST_AUTO_TEST_CASE(server_truncation_out_of_the_blue_is_7_with_a_calm_line) {
   scripted_server server([](tls_stream& s) -> asio::awaitable<void> {
     co_await write_all(s, "partial\n");
-    s.next_layer().shutdown(tcp::socket::shutdown_both);  // FIN, no close_notify
-    s.next_layer().close();
+    close_without_close_notify(s.next_layer());
   });
   const auto r = run_client({"--cafile", server.cert_path(), "localhost:" + std::to_string(server.port())});
   BOOST_TEST(r.status == 7, r.output.err);
@@ -296,8 +295,7 @@ BOOST_AUTO_TEST_CASE(echo_then_a_tcp_end_without_close_notify_after_our_close_no
   scripted_server server([](tls_stream& s) -> asio::awaitable<void> {
     auto [data, end] = co_await read_to_end(s);  // until the client's close_notify
     co_await write_all(s, data);
-    s.next_layer().shutdown(tcp::socket::shutdown_both);  // then FIN without close_notify
-    s.next_layer().close();
+    close_without_close_notify(s.next_layer());
   });
   const auto r = run_client({"--raw", "--cafile", server.cert_path(), "localhost:" + std::to_string(server.port())}, true,
                             "last words\n");
@@ -311,8 +309,7 @@ BOOST_AUTO_TEST_CASE(the_same_end_after_the_servers_bye_is_0) {
   scripted_server server([](tls_stream& s) -> asio::awaitable<void> {
     co_await read_to_end(s);
     co_await write_all(s, "PONG\nBYE\n");
-    s.next_layer().shutdown(tcp::socket::shutdown_both);
-    s.next_layer().close();
+    close_without_close_notify(s.next_layer());
   });
   const auto r = run_client({"--cafile", server.cert_path(), "localhost:" + std::to_string(server.port())}, true,
                             "/ping\n/quit\n");
@@ -323,8 +320,7 @@ BOOST_AUTO_TEST_CASE(the_same_end_after_the_servers_bye_is_0) {
 BOOST_AUTO_TEST_CASE(ctrl_c_with_a_read_pending_then_a_tcp_end_without_close_notify_is_0) {
   scripted_server server([](tls_stream& s) -> asio::awaitable<void> {
     co_await read_to_end(s);  // the close_notify our Ctrl-C sends
-    s.next_layer().shutdown(tcp::socket::shutdown_both);
-    s.next_layer().close();
+    close_without_close_notify(s.next_layer());
   });
   child_process client(piped(cli({"--cafile", server.cert_path(), "localhost:" + std::to_string(server.port())})));
   BOOST_REQUIRE(client_connected(client));

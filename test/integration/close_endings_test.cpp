@@ -122,8 +122,7 @@ BOOST_AUTO_TEST_CASE(fin_without_close_notify_is_peer_truncated_and_not_an_error
     std::string pending;
     BOOST_TEST(co_await read_line(s, pending) == "PONG");
     // Close TCP without a TLS close_notify: the "short read" of seed 003.
-    s.next_layer().shutdown(tcp::socket::shutdown_both);
-    s.next_layer().close();
+    close_without_close_notify(s.next_layer());
   });
   const auto close = server.wait_close(port);
   BOOST_TEST(event_string(close, "reason") == "peer_truncated");
@@ -145,8 +144,7 @@ BOOST_AUTO_TEST_CASE(a_bare_fin_answering_our_close_notify_is_peer_truncated_not
     port = local_port(s);
     co_await write_all(s, "/quit\n");
     co_await expect_bye_close_notify_and_fin(s);
-    s.next_layer().shutdown(tcp::socket::shutdown_both);  // no close_notify of ours
-    s.next_layer().close();
+    close_without_close_notify(s.next_layer());
   });
   BOOST_TEST(event_string(server.wait_close(port), "reason") == "peer_truncated");
   BOOST_TEST(server.stop() == 0);

@@ -75,6 +75,11 @@ void close_with_reset(tcp::socket& s) {
   s.close();
 }
 
+void close_without_close_notify(tcp::socket& s) {
+  s.shutdown(tcp::socket::shutdown_both);
+  s.close();
+}
+
 std::string client_hello_bytes() {
   SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
   SSL* ssl = SSL_new(ctx);

@@ -36,6 +36,8 @@ asio::awaitable<std::string> echo_round_trip(tls_stream& s, std::string_view byt
 
 // Sends RST instead of FIN when closed (SO_LINGER with a zero timeout).
 void close_with_reset(tcp::socket& s);
+// Ends TCP with FIN and no TLS close_notify: the "short read" (stream_truncated) of seed 003.
+void close_without_close_notify(tcp::socket& s);
 
 // The bytes of a real TLS ClientHello for 127.0.0.1 (for partial-handshake peers).
 std::string client_hello_bytes();
