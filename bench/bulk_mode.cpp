@@ -38,7 +38,7 @@ asio::awaitable<std::string> run_bulk(bench_env env) {
       }
     };
     co_await (writer() && reader());
-    co_await close_connection(stream);
+    co_await close_connection(env.ioc, stream);
   };
   const auto start = clock::now();
   const std::uint64_t failed_connections = co_await run_concurrently(env.ioc, env.config.connections, [&](std::size_t) { return one(); });

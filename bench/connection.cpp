@@ -21,11 +21,11 @@ asio::awaitable<tls_stream> open_connection(bench_env env) {
   co_return stream;
 }
 
-asio::awaitable<bool> close_connection(tls_stream& stream) {
+asio::awaitable<bool> close_connection(asio::io_context& ioc, tls_stream& stream) {
   // Half-close, then read to the server's close_notify: the server's echo of anything still
   // in flight is consumed, never cut off by an RST.
   asio::cancellation_signal give_up;
-  deadline limit(stream.get_executor(), [&] { give_up.emit(asio::cancellation_type::terminal); });
+  deadline limit(ioc.get_executor(), [&] { give_up.emit(asio::cancellation_type::terminal); });
   limit.arm(std::chrono::steady_clock::now() + close_limit);
   error_code ec = co_await send_close_notify(stream, give_up.slot());
   char sink[4096];

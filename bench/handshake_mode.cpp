@@ -19,7 +19,7 @@ asio::awaitable<std::string> run_handshakes(bench_env env) {
         auto stream = co_await open_connection(env);
         times.add(clock::now() - t0);
         ++env.done;
-        if (!co_await close_connection(stream)) ++failures;
+        if (!co_await close_connection(env.ioc, stream)) ++failures;
       } catch (const boost::system::system_error&) {
         ++failures;
       }

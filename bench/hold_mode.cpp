@@ -89,7 +89,7 @@ asio::awaitable<std::string> run_hold(bench_env env) {
     co_await hold.async_wait(use_nothrow);
     ended_at_start = clock::now();  // the close phase only
     other_endings += co_await run_concurrently(env.ioc, held.size(), [&](std::size_t i) -> asio::awaitable<void> {
-      ended(co_await close_connection(*held[i]));
+      ended(co_await close_connection(env.ioc, *held[i]));
     });
   }
   const double seconds = std::chrono::duration<double>(clock::now() - ended_at_start).count();

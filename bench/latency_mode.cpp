@@ -27,7 +27,7 @@ asio::awaitable<std::string> run_latency(bench_env env) {
       if (echo != message) ++wrong;
       ++env.done;
     }
-    co_await close_connection(stream);
+    co_await close_connection(env.ioc, stream);
   };
   const std::uint64_t failed_connections = co_await run_concurrently(env.ioc, env.config.connections, [&](std::size_t) { return one(); });
   const double seconds = std::chrono::duration<double>(clock::now() - start).count();

@@ -28,6 +28,6 @@ asio::awaitable<std::uint64_t> run_concurrently(asio::io_context& ioc, std::size
 
 // Shared by the modes: a TLS connection to the target, and a clean close of it.
 asio::awaitable<tls_stream> open_connection(bench_env env);
-asio::awaitable<bool> close_connection(tls_stream& stream);  // true: close_notify both ways
+asio::awaitable<bool> close_connection(asio::io_context& ioc, tls_stream& stream);  // true: close_notify both ways
 
 }  // namespace closenotify::bench

@@ -62,7 +62,7 @@ class connection {
   stdin_source input_;
   asio::signal_set signals_;
   deadline deadline_;
-  asio::steady_timer writer_wake_;  // the writer awaits the half-close decision (TLS 1.2)
+  context_timer writer_wake_;  // the writer awaits the half-close decision (TLS 1.2)
   asio::cancellation_signal read_cancel_;  // resolve, connect, handshake, reads, the close steps
   asio::cancellation_signal write_cancel_;
   bool line_mode_ = false;

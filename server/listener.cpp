@@ -63,7 +63,7 @@ asio::awaitable<void> worker::listen() {
     }
     backoff = 10ms;
     const std::uint64_t id = connection_ids_.fetch_add(1, std::memory_order_relaxed) + 1;
-    asio::co_spawn(ioc_, run_session(std::move(socket), env(), std::move(*slot), id), asio::detached);
+    asio::co_spawn(ioc_, run_session(std::move(socket), env_, std::move(*slot), id), asio::detached);
   }
 }
 

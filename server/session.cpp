@@ -33,7 +33,7 @@ std::string peer_name(const tcp::socket& socket) {
 }
 }  // namespace
 
-asio::awaitable<void> run_session(tcp::socket socket, session_env env, connection_slots::slot slot, std::uint64_t id) {
+asio::awaitable<void> run_session(tcp::socket socket, const session_env& env, connection_slots::slot slot, std::uint64_t id) {
   try {
     session s(std::move(socket), env, std::move(slot), id);
     co_await s.run();
@@ -43,13 +43,13 @@ asio::awaitable<void> run_session(tcp::socket socket, session_env env, connectio
   }
 }
 
-session::session(tcp::socket socket, session_env env, connection_slots::slot slot, std::uint64_t id)
+session::session(tcp::socket socket, const session_env& env, connection_slots::slot slot, std::uint64_t id)
     : id_(id),
       env_(env),
       slot_(std::move(slot)),
       lifecycle_(lifecycle_role::server, env.limits.deadlines, clock::now()),
       record_(env.counts, id, peer_name(socket)),
-      io_(std::move(socket), env.tls, lifecycle_, record_, env.read_scratch, env.limits.max_queue) {
+      io_(std::move(socket), env, lifecycle_, record_) {
   env_.sessions.add(*this);
   // Accepted just as the drain began: the drain's sweep may have missed this session.
   if (env_.sessions.draining()) stop(close_reason::server_shutdown);

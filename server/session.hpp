@@ -15,11 +15,11 @@
 namespace closenotify::server {
 
 // The coroutine the listener spawns for each accepted socket.
-asio::awaitable<void> run_session(tcp::socket socket, session_env env, connection_slots::slot slot, std::uint64_t id);
+asio::awaitable<void> run_session(tcp::socket socket, const session_env& env, connection_slots::slot slot, std::uint64_t id);
 
 class session {
  public:
-  session(tcp::socket socket, session_env env, connection_slots::slot slot, std::uint64_t id);
+  session(tcp::socket socket, const session_env& env, connection_slots::slot slot, std::uint64_t id);
   session(const session&) = delete;
   session& operator=(const session&) = delete;
   ~session();
@@ -34,7 +34,7 @@ class session {
   asio::awaitable<void> serve();
 
   std::uint64_t id_;
-  session_env env_;
+  const session_env& env_;  // the worker's, which outlives its sessions
   connection_slots::slot slot_;
   connection_lifecycle lifecycle_;
   connection_record record_;

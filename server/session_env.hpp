@@ -21,6 +21,7 @@ class stats_source {
 };
 
 struct session_env {
+  asio::io_context& context;  // the worker's: the session's timers run on it
   const session_limits& limits;
   ssl::context& tls;
   counters& counts;           // this thread's block

@@ -2,15 +2,14 @@
 
 namespace closenotify::server {
 
-session_io::session_io(tcp::socket socket, ssl::context& tls, connection_lifecycle& lifecycle, connection_record& record,
-                       std::span<char> read_scratch, std::size_t max_queue)
-    : stream_(std::move(socket), tls),
+session_io::session_io(tcp::socket socket, const session_env& env, connection_lifecycle& lifecycle, connection_record& record)
+    : stream_(std::move(socket), env.tls),
       lifecycle_(lifecycle),
       record_(record),
-      read_scratch_(read_scratch),
-      max_queue_(max_queue),
-      deadline_(stream_.get_executor(), [this] { on_deadline(); }),
-      reader_wake_(stream_.get_executor()) {
+      read_scratch_(env.read_scratch),
+      max_queue_(env.limits.max_queue),
+      deadline_(env.context.get_executor(), [this] { on_deadline(); }),
+      reader_wake_(env.context.get_executor()) {
   error_code ignored;
   stream_.next_layer().set_option(tcp::no_delay(true), ignored);  // replies are small lines
 }

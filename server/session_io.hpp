@@ -21,6 +21,7 @@
 #include "closenotify/connection_record.hpp"
 #include "closenotify/deadline.hpp"
 #include "closenotify/tls_stream.hpp"
+#include "session_env.hpp"
 
 namespace closenotify::server {
 
@@ -28,8 +29,7 @@ class session_io {
  public:
   using clock = std::chrono::steady_clock;
 
-  session_io(tcp::socket socket, ssl::context& tls, connection_lifecycle& lifecycle, connection_record& record,
-             std::span<char> read_scratch, std::size_t max_queue);
+  session_io(tcp::socket socket, const session_env& env, connection_lifecycle& lifecycle, connection_record& record);
   session_io(const session_io&) = delete;
   session_io& operator=(const session_io&) = delete;
 
@@ -87,7 +87,7 @@ class session_io {
   std::span<char> read_scratch_;
   std::size_t max_queue_;
   deadline deadline_;
-  asio::steady_timer reader_wake_;  // the writer made room or ended, or a stop: the reader looks again
+  context_timer reader_wake_;  // the writer made room or ended, or a stop: the reader looks again
   asio::cancellation_signal read_cancel_;  // the read, the handshake, and the close steps
   asio::cancellation_signal write_cancel_;
   bool writer_active_ = false;

@@ -6,11 +6,12 @@ namespace closenotify::server {
 
 worker::worker(ssl::context& tls, const server_config& config, connection_slots& slots, const stats_source& stats,
                std::atomic<std::uint64_t>& connection_ids)
-    : tls_(tls), config_(config), slots_(slots), stats_(stats), connection_ids_(connection_ids) {}
-
-session_env worker::env() noexcept {
-  return {config_.session, tls_, counts_, read_scratch_, stats_, sessions_};
-}
+    : tls_(tls),
+      config_(config),
+      slots_(slots),
+      stats_(stats),
+      connection_ids_(connection_ids),
+      env_{ioc_, config_.session, tls_, counts_, read_scratch_, stats_, sessions_} {}
 
 void worker::run() {
   asio::co_spawn(ioc_, listen(), asio::detached);

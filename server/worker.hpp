@@ -38,7 +38,6 @@ class worker {
 
  private:
   asio::awaitable<void> listen();
-  session_env env() noexcept;
 
   ssl::context& tls_;
   const server_config& config_;
@@ -53,6 +52,7 @@ class worker {
   bool draining_ = false;
   // Every session of this thread reads into it, once its stream has something to read.
   std::array<char, 16 * 1024> read_scratch_;
+  const session_env env_;  // what each of its sessions gets
 };
 
 }  // namespace closenotify::server

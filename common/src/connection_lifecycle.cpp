@@ -46,7 +46,7 @@ std::string to_string(lifecycle_actions actions) {
 }
 
 connection_lifecycle::connection_lifecycle(lifecycle_role role, const lifecycle_limits& limits, time_point now) noexcept
-    : role_(role), limits_(limits), opening_deadline_(now + limits.handshake), last_activity_(now), write_since_(now) {}
+    : opening_deadline_(now + limits.handshake), last_activity_(now), write_since_(now), limits_(limits), role_(role) {}
 
 void connection_lifecycle::set_reason(close_reason reason, std::string_view detail) {
   if (!reason_) {

@@ -9,7 +9,7 @@ struct deadline::guard {
   bool alive = true;
 };
 
-deadline::deadline(const asio::any_io_executor& executor, std::function<void()> on_expiry)
+deadline::deadline(const asio::io_context::executor_type& executor, std::function<void()> on_expiry)
     : timer_(executor), guard_(std::make_shared<guard>()) {
   guard_->on_expiry = std::move(on_expiry);
 }

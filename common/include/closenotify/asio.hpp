@@ -19,6 +19,11 @@ using tcp = boost::asio::ip::tcp;
 using error_code = boost::system::error_code;
 class tls_stream;  // closenotify/tls_stream.hpp
 
+// A timer bound to an io_context's own executor rather than the type-erased any_io_executor:
+// 72 bytes instead of 120, and every server connection holds two.
+using context_timer = asio::basic_waitable_timer<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>,
+                                                 asio::io_context::executor_type>;
+
 // Expected outcomes (eof, truncation, reset, cancellation) arrive as error_code values,
 // never as exceptions: every co_await at the I/O boundary uses this token.
 inline constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);

@@ -219,12 +219,21 @@ class connection_lifecycle {
   lifecycle_actions cut();
   close_step linger_or_close(time_point now);
 
+  // Largest first: one of these lives in every connection.
+  time_point opening_deadline_;
+  time_point last_activity_;
+  time_point write_since_;
+  time_point closing_since_ = time_point::max();  // client: our quit, our close_notify, or the server's end
+  time_point close_deadline_ = time_point::max();
+  time_point armed_ = time_point::max();
+  std::string detail_;
+  error_code write_error_;  // client: decides only if the read gives no reason
+  const lifecycle_limits& limits_;
+  std::optional<close_reason> reason_;
   lifecycle_role role_;
   lifecycle_phase phase_ = lifecycle_phase::opening;
-  const lifecycle_limits& limits_;
+  half_close half_close_ = half_close::none;
 
-  std::optional<close_reason> reason_;
-  std::string detail_;
   bool tls_usable_ = true;
   bool linger_ = true;
   bool stopping_ = false;  // no more input wanted
@@ -247,15 +256,6 @@ class connection_lifecycle {
   bool half_close_possible_ = true;
   bool connect_failed_ = false;
   bool certificate_rejected_ = false;
-  half_close half_close_ = half_close::none;
-
-  time_point opening_deadline_;
-  time_point last_activity_;
-  time_point write_since_;
-  time_point closing_since_ = time_point::max();  // client: our quit, our close_notify, or the server's end
-  error_code write_error_;                          // client: decides only if the read gives no reason
-  time_point close_deadline_ = time_point::max();
-  time_point armed_ = time_point::max();
 };
 
 }  // namespace closenotify

@@ -24,7 +24,7 @@ class deadline {
 
   // `on_expiry` runs on the executor, at most once per arm(), never after disarm(), a later
   // arm() or the destructor.
-  deadline(const asio::any_io_executor& executor, std::function<void()> on_expiry);
+  deadline(const asio::io_context::executor_type& executor, std::function<void()> on_expiry);
   deadline(const deadline&) = delete;
   deadline& operator=(const deadline&) = delete;
   ~deadline();
@@ -37,7 +37,7 @@ class deadline {
 
  private:
   struct guard;
-  asio::steady_timer timer_;
+  context_timer timer_;
   std::shared_ptr<guard> guard_;
 };
 
