@@ -45,7 +45,7 @@ std::variant<cli_config, options_exit> parse_options(int argc, const char* const
     ("key", po::value<std::string>(), "private key (PEM) for --cert")
     ("tls-min", po::value<std::string>()->default_value("1.2"), "lowest TLS version: 1.2 or 1.3")
     ("connect-timeout", po::value<std::string>()->default_value("10s"), "deadline for TCP connect plus TLS handshake")
-    ("shutdown-timeout", po::value<std::string>()->default_value("5s"), "once closing: how long the server gets to take our last bytes and answer our close_notify")
+    ("shutdown-timeout", po::value<std::string>()->default_value("5s"), "once closing: how long the server gets to take our last bytes, and after our close_notify how long it may be silent before its own")
     ("idle-timeout", po::value<std::string>()->default_value("0"), "close when nothing moved for this long (0: never)")
     ("eof-wait", po::value<std::string>()->default_value("1s"), "TLS 1.2 only (it has no half-close): after the end of input, how long the server must be quiet before our close_notify")
     ("quiet,q", po::bool_switch(), "no status lines on stderr (errors still show)")

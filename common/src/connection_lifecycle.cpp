@@ -79,9 +79,7 @@ connection_lifecycle::time_point connection_lifecycle::wakeup(time_point now) co
       if (!stopping_ && closing_since_ == time_point::max() && half_close_ == half_close::none &&
           limits_.idle > milliseconds::zero())
         at = last_activity_ + limits_.idle;
-      // Closing: a write still waiting for the socket, or the server's close_notify.
-      if (closing_since_ != time_point::max() && !write_cut_ && (write_waiting_ || !stopping_))
-        at = std::min(at, closing_since_ + limits_.shutdown);
+      at = std::min(at, closing_deadline());
       if (half_close_waits()) at = std::min(at, last_activity_ + limits_.eof_wait);
       break;
     case lifecycle_phase::closing:
@@ -91,6 +89,17 @@ connection_lifecycle::time_point connection_lifecycle::wakeup(time_point now) co
     case lifecycle_phase::closed: break;
   }
   return at;
+}
+
+connection_lifecycle::time_point connection_lifecycle::closing_deadline() const noexcept {
+  if (closing_since_ == time_point::max() || write_cut_) return time_point::max();
+  // A write still waiting gets --shutdown-timeout from the start of the close: a server that
+  // stopped reading would hold it, and us, for ever.
+  if (write_waiting_) return closing_since_ + limits_.shutdown;
+  // After our close_notify the server's answer gets it from the last bytes it sent: a server
+  // still streaming its answer is not cut, a silent one is.
+  if (!stopping_) return std::max(closing_since_, last_activity_) + limits_.shutdown;
+  return time_point::max();
 }
 
 connection_lifecycle::time_point connection_lifecycle::next_wakeup(time_point now) noexcept {
@@ -137,7 +146,7 @@ lifecycle_actions connection_lifecycle::tick(time_point now) {
         }
         break;
       }
-      if (closing_since_ != time_point::max() && !write_cut_ && now - closing_since_ >= limits_.shutdown) {
+      if (now >= closing_deadline()) {
         if (write_waiting_) {
           // A server that stopped reading would hold this write, and us, for ever.
           write_cut_ = true;
@@ -303,7 +312,8 @@ lifecycle_actions connection_lifecycle::reading_ended(time_point now) {
   phase_ = lifecycle_phase::flushing;
   if (write_error_) set_reason(classify_io_error(write_error_), describe_tls_error(write_error_));
   lifecycle_actions a;
-  if (server() && established_ && tls_usable_ &&
+  // A peer that asked for the end (/quit) has had its BYE already.
+  if (server() && established_ && tls_usable_ && !peer_finished_ &&
       (reason_ == close_reason::server_shutdown || reason_ == close_reason::idle_timeout))
     a |= act::say_goodbye;
   return settle(now, a);

@@ -341,6 +341,25 @@ BOOST_AUTO_TEST_CASE(a_server_that_answers_our_close_notify_after_its_echo_is_0)
   BOOST_TEST(r.output.out == "last words\n");
 }
 
+BOOST_AUTO_TEST_CASE(an_answer_that_streams_past_the_shutdown_timeout_after_our_end_of_input_arrives_whole_0) {
+  // --shutdown-timeout counts the server's silence after our close_notify, not its answer.
+  scripted_server server([](tls_stream& s) -> asio::awaitable<void> {
+    co_await read_to_end(s);  // our close_notify
+    asio::steady_timer pace(co_await asio::this_coro::executor);
+    for (int i = 0; i < 15; ++i) {  // 1.5 s of answer, three times the timeout
+      co_await write_all(s, "chunk " + std::to_string(i) + "\n");
+      pace.expires_after(100ms);
+      co_await pace.async_wait(use_nothrow);
+    }
+    co_await s.async_shutdown(use_nothrow);
+  });
+  const auto r = run_client({"--raw", "--shutdown-timeout", "500ms", "--cafile", server.cert_path(),
+                             "localhost:" + std::to_string(server.port())},
+                            true, "request\n");
+  BOOST_TEST(r.status == 0, r.output.err);
+  BOOST_TEST(r.output.out.find("chunk 14\n") != std::string::npos, r.output.out);
+}
+
 // TLS 1.2 has no half-close: a peer that reads close_notify answers with its own and drops
 // what it still had to write (RFC 5246 7.2.1), as this server does. The client must wait
 // for the slow answer before it sends close_notify.

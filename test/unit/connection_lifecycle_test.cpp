@@ -377,6 +377,15 @@ BOOST_AUTO_TEST_CASE(the_drain_deadline_cuts_at_once_and_only_once) {
   CHECK_REASON(s.lc, close_reason::server_shutdown);
 }
 
+BOOST_AUTO_TEST_CASE(a_drain_that_meets_a_quit_says_no_second_goodbye) {
+  server_at_work s;
+  s.lc.read_resumed();
+  s.lc.peer_finished();  // /quit: BYE is queued
+  s.lc.stop(t0, close_reason::server_shutdown);
+  CHECK_ACTIONS(s.lc.reading_ended(t0), act{});
+  CHECK_REASON(s.lc, close_reason::server_shutdown);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(F14_limits_and_backpressure)
@@ -625,6 +634,21 @@ BOOST_AUTO_TEST_CASE(on_tls_1_3_the_end_of_input_half_closes_at_once_and_the_ser
   CHECK_STEPS(s.close(t0 + 5s), linger_only);  // ours is out: nothing more to say
   CHECK_REASON(s.lc, close_reason::shutdown_timeout);
   BOOST_TEST(s.lc.exit_status() == exit_shutdown_timeout);
+}
+
+BOOST_AUTO_TEST_CASE(after_our_half_close_a_server_still_streaming_is_not_cut_a_silent_one_is) {
+  client_at_work s;
+  s.lc.input_ended(t0);
+  s.lc.half_close_begins(t0);
+  s.lc.write_ended(t0, {}, 0);
+  for (auto at = t0 + 1s; at < t0 + 20s; at += 1s) {  // the answer streams for 20 s
+    s.lc.input(at);
+    CHECK_ACTIONS(s.lc.tick(at), act{});
+  }
+  s.lc.input(t0 + 20s);
+  BOOST_TEST((s.lc.next_wakeup(t0 + 20s) == t0 + 25s));
+  CHECK_ACTIONS(s.lc.tick(t0 + 25s), act::cancel_read | act::stop_input | act::wake_writer);
+  CHECK_REASON(s.lc, close_reason::shutdown_timeout);
 }
 
 BOOST_AUTO_TEST_CASE(on_tls_1_2_the_end_of_input_waits_until_the_server_has_been_quiet) {

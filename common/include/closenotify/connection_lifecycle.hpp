@@ -158,7 +158,10 @@ class connection_lifecycle {
   lifecycle_actions fail(time_point now, std::string_view what) noexcept;  // an exception in the driver
   // The peer asked for the end (/quit): no more input wanted; the close_notify exchange
   // that follows decides the reason.
-  void peer_finished() noexcept { stopping_ = true; }
+  void peer_finished() noexcept {
+    stopping_ = true;
+    peer_finished_ = true;
+  }
   // The reader is done. Says `say_goodbye` when the protocol should tell the peer why.
   lifecycle_actions reading_ended(time_point now);
 
@@ -213,6 +216,7 @@ class connection_lifecycle {
   void set_reason(close_reason reason, std::string_view detail = {});
   lifecycle_actions cancel_pending_read() noexcept;
   time_point wakeup(time_point now) const noexcept;
+  time_point closing_deadline() const noexcept;  // client
   // Every event that may move a deadline ends here: `rearm` when the timer is now too late.
   lifecycle_actions settle(time_point now, lifecycle_actions actions) const noexcept;
   lifecycle_actions quit_client(time_point now);
@@ -245,6 +249,7 @@ class connection_lifecycle {
   bool socket_closed_ = false;
   bool opening_expired_ = false;
   bool close_expired_ = false;
+  bool peer_finished_ = false;
   // Client.
   bool user_quit_ = false;
   bool quitting_ = false;  // we are ending it: the user, or an idle or shutdown deadline
