@@ -267,6 +267,9 @@ lifecycle_actions connection_lifecycle::write_ended(time_point now, const error_
 }
 
 lifecycle_actions connection_lifecycle::stop(time_point now, close_reason reason, std::string_view detail) {
+  // Once the close has begun, its own outcome says how the connection ended.
+  if (phase_ == lifecycle_phase::closing || phase_ == lifecycle_phase::lingering || phase_ == lifecycle_phase::closed)
+    return {};
   set_reason(reason, detail);
   switch (phase_) {
     case lifecycle_phase::opening:

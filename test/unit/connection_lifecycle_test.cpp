@@ -367,6 +367,17 @@ BOOST_AUTO_TEST_CASE(a_handshake_that_outlasts_the_grace_is_cut_with_the_drains_
   CHECK_REASON(s.lc, close_reason::server_shutdown);
 }
 
+BOOST_AUTO_TEST_CASE(a_drain_that_begins_during_a_close_leaves_the_close_its_own_outcome) {
+  server_at_work s;
+  s.lc.peer_finished();
+  s.lc.reading_ended(t0);
+  BOOST_TEST((s.lc.begin_close(t0) == close_step::tls_shutdown));
+  CHECK_ACTIONS(s.lc.stop(t0, close_reason::server_shutdown), act{});
+  BOOST_TEST((s.lc.shutdown_ended(t0, eof) == close_step::close_socket));
+  s.lc.socket_closed(t0);
+  CHECK_REASON(s.lc, close_reason::clean);
+}
+
 BOOST_AUTO_TEST_CASE(the_drain_deadline_cuts_at_once_and_only_once) {
   server_at_work s;
   s.lc.stop(t0, close_reason::server_shutdown);
