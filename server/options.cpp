@@ -24,7 +24,7 @@ std::variant<server_config, options_exit> parse_options(int argc, const char* co
   server_config config;
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   po::options_description desc(
-      "closenotify-server: a TLS echo and line-protocol server that closes every connection correctly.\n\n"
+      "closenotify-server: a TLS echo, line-protocol and HTTPS server that closes every connection correctly.\n\n"
       "Usage: closenotify-server [options]\n\nOptions");
   // clang-format off
   desc.add_options()
@@ -46,6 +46,11 @@ std::variant<server_config, options_exit> parse_options(int argc, const char* co
     ("linger-timeout", po::value<std::string>()->default_value("2s"), "how long to drain input after our FIN before closing")
     ("drain-timeout", po::value<std::string>()->default_value("10s"), "on SIGINT/SIGTERM, how long sessions get to close before they are cut")
     ("max-line", po::value<std::size_t>()->default_value(64 * 1024), "longest line of the closenotify/1 protocol, in bytes")
+    ("max-header-size", po::value<std::size_t>()->default_value(8 * 1024), "HTTP: largest request header, in bytes (431 beyond)")
+    ("max-body-size", po::value<std::uint64_t>()->default_value(64 * 1024), "HTTP: largest request body, in bytes (413 beyond, from Content-Length)")
+    ("header-timeout", po::value<std::string>()->default_value("20s"), "HTTP: a request must be whole this long after its first byte (408 beyond)")
+    ("keepalive-timeout", po::value<std::string>()->default_value("75s"), "HTTP: how long a keep-alive connection may wait for its next request")
+    ("max-requests", po::value<unsigned>()->default_value(1000), "HTTP: requests per connection; the last is answered with Connection: close")
     ("log-level", po::value<std::string>()->default_value("info"), "trace, debug, info, warn, error or off")
     ("log-format", po::value<std::string>()->default_value("text"), "text or json (one object per line)");
   // clang-format on
@@ -94,6 +99,16 @@ std::variant<server_config, options_exit> parse_options(int argc, const char* co
     for (auto d : {deadlines.handshake, deadlines.idle, deadlines.write})
       if (d.count() == 0) throw usage_error("timeouts must be greater than zero");
 
+    auto& http = config.session.http;
+    http.max_header = vm["max-header-size"].as<std::size_t>();
+    http.max_body = vm["max-body-size"].as<std::uint64_t>();
+    http.header_timeout = duration_option(vm, "header-timeout");
+    http.keepalive_timeout = duration_option(vm, "keepalive-timeout");
+    http.max_requests = vm["max-requests"].as<unsigned>();
+    if (http.max_header < 256 || http.max_header > 1024 * 1024) throw usage_error("--max-header-size: 256 bytes to 1 MiB");
+    if (http.header_timeout.count() == 0 || http.keepalive_timeout.count() == 0)
+      throw usage_error("--header-timeout and --keepalive-timeout must be greater than zero");
+    if (http.max_requests == 0) throw usage_error("--max-requests: at least 1");
     config.session.max_line = vm["max-line"].as<std::size_t>();
     if (config.session.max_line < 16 || config.session.max_line > 16 * 1024 * 1024)
       throw usage_error("--max-line: 16 bytes to 16 MiB");

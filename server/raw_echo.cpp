@@ -3,6 +3,10 @@
 namespace closenotify::server {
 
 asio::awaitable<void> raw_echo::run() {
+  if (!first_.empty()) {
+    io_.send(first_);
+    std::string().swap(first_);
+  }
   while (io_.reading()) {
     if (!io_.has_room() && !co_await io_.wait_for_room()) break;
     const auto [ec] = co_await io_.input_ready();

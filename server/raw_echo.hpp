@@ -1,6 +1,8 @@
 // Raw echo (no ALPN, or one we do not speak): every byte back as it came, no framing.
 #pragma once
 
+#include <string>
+
 #include "closenotify/asio.hpp"
 #include "session_io.hpp"
 
@@ -8,12 +10,14 @@ namespace closenotify::server {
 
 class raw_echo {
  public:
-  explicit raw_echo(session_io& io) : io_(io) {}
+  // `first`: bytes already read while the protocol was chosen; they are echoed first.
+  raw_echo(session_io& io, std::string first) : io_(io), first_(std::move(first)) {}
   asio::awaitable<void> run();
   void goodbye(close_reason) noexcept {}  // no framing to say it in: close_notify alone says it
 
  private:
   session_io& io_;
+  std::string first_;
 };
 
 }  // namespace closenotify::server

@@ -13,10 +13,19 @@ namespace closenotify::server {
 
 using std::chrono::milliseconds;
 
+struct http_limits {
+  std::size_t max_header = 8 * 1024;        // 431 beyond
+  std::uint64_t max_body = 64 * 1024;       // 413 beyond
+  milliseconds header_timeout{20'000};      // a request's first byte to its end
+  milliseconds keepalive_timeout{75'000};   // waiting for the next request
+  unsigned max_requests = 1000;             // per connection; the last is answered with Connection: close
+};
+
 struct session_limits {
   lifecycle_limits deadlines{};  // handshake, idle, write, shutdown, linger, the drain's handshake grace
   std::size_t max_line = 64 * 1024;
   std::size_t max_queue = 256 * 1024;  // bytes queued for the peer before we stop reading from it
+  http_limits http{};
 };
 
 struct server_config {

@@ -4,7 +4,9 @@
 
 #include "closenotify/close.hpp"
 #include "closenotify/log.hpp"
+#include "closenotify/protocol_sniffer.hpp"
 #include "closenotify/tls_context.hpp"
+#include "http_handler.hpp"
 #include "line_protocol.hpp"
 #include "raw_echo.hpp"
 #include "session_set.hpp"
@@ -86,13 +88,39 @@ asio::awaitable<void> session::serve() {
     co_return;
   }
   io_.apply(lifecycle_.handshake_done(clock::now()));
-  const bool line_mode = selected_alpn(io_.stream()) == alpn_line_protocol;
-  record_.set_protocol(line_mode ? "line" : "raw");
-  // A stop during the handshake leaves reading over at once: the handler says its goodbye.
-  std::variant<raw_echo, line_protocol> handler{std::in_place_type<raw_echo>, io_};
-  if (line_mode) handler.emplace<line_protocol>(io_, env_.limits.max_line, env_.stats);
+  // ALPN chooses; without it, the first bytes do (an HTTP request line, or raw echo). A stop
+  // during the handshake leaves reading over at once: the handler only says its goodbye.
+  const std::string_view alpn = selected_alpn(io_.stream());
+  std::variant<raw_echo, line_protocol, http_handler> handler{std::in_place_type<raw_echo>, io_, std::string{}};
+  if (alpn == alpn_line_protocol) {
+    handler.emplace<line_protocol>(io_, env_.limits.max_line, env_.stats);
+  } else if (alpn == alpn_http) {
+    handler.emplace<http_handler>(io_, env_, std::string{});
+  } else if (alpn.empty()) {
+    std::string first;
+    if (co_await sniff(first) == sniffed_protocol::http) handler.emplace<http_handler>(io_, env_, std::move(first));
+    else handler.emplace<raw_echo>(io_, std::move(first));
+  }
+  record_.set_protocol(handler.index() == 1 ? "line" : handler.index() == 2 ? "http" : "raw");
   co_await std::visit([](auto& h) { return h.run(); }, handler);
   if (const auto why = io_.end_of_reading()) std::visit([&](auto& h) { h.goodbye(*why); }, handler);
+}
+
+asio::awaitable<sniffed_protocol> session::sniff(std::string& first) {
+  sniffed_protocol verdict = sniffed_protocol::need_more;
+  while (verdict == sniffed_protocol::need_more && io_.reading()) {
+    const auto [ec] = co_await io_.input_ready();
+    const session_io::input in = io_.take_input(ec);
+    first.append(in.bytes);
+    verdict = sniff_protocol(first, env_.limits.http.max_header);
+    if (in.ended) break;
+    // Bytes that begin like a request line: the rest of it must come within --header-timeout.
+    if (verdict == sniffed_protocol::need_more && !first.empty() && first.size() == in.bytes.size())
+      io_.protocol_deadline(env_.limits.http.header_timeout, "request not complete within --header-timeout");
+  }
+  io_.clear_protocol_deadline();
+  // A request line that never ended is a slow request: HTTP answers it (408).
+  co_return verdict == sniffed_protocol::need_more && !first.empty() ? sniffed_protocol::http : verdict;
 }
 
 }  // namespace closenotify::server

@@ -8,6 +8,7 @@
 #include "closenotify/asio.hpp"
 #include "closenotify/connection_lifecycle.hpp"
 #include "closenotify/connection_record.hpp"
+#include "closenotify/protocol_sniffer.hpp"
 #include "connection_slots.hpp"
 #include "session_env.hpp"
 #include "session_io.hpp"
@@ -32,6 +33,8 @@ class session {
 
  private:
   asio::awaitable<void> serve();
+  // No ALPN: reads until the first bytes say HTTP or raw echo; `first` keeps them.
+  asio::awaitable<sniffed_protocol> sniff(std::string& first);
 
   std::uint64_t id_;
   const session_env& env_;  // the worker's, which outlives its sessions

@@ -59,6 +59,11 @@ class session_io {
   // --- decisions of the protocol
   void stop(close_reason reason, std::string_view detail);
   void peer_finished() noexcept { lifecycle_.peer_finished(); }
+  // The protocol's own deadline, `limit` from now (connection_lifecycle::protocol_deadline).
+  void protocol_deadline(std::chrono::milliseconds limit, const char* detail) {
+    apply(lifecycle_.protocol_deadline(clock::now(), limit, detail));
+  }
+  void clear_protocol_deadline() noexcept { lifecycle_.clear_protocol_deadline(); }
   // The handler's reading is over. The reason to tell the peer, when the lifecycle wants a
   // goodbye (BYE shutting-down, BYE idle-timeout).
   std::optional<close_reason> end_of_reading();

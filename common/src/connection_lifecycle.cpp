@@ -74,6 +74,8 @@ connection_lifecycle::time_point connection_lifecycle::wakeup(time_point now) co
           if (write_waiting_) at = std::min(at, write_since_ + limits_.write);
         }
         if (!stopping_ && limits_.idle > milliseconds::zero()) at = std::min(at, last_activity_ + limits_.idle);
+        if (protocol_period_ > milliseconds::zero()) at = std::min(at, now + protocol_period_);
+        if (!stopping_) at = std::min(at, protocol_at_);
         break;
       }
       if (!stopping_ && closing_since_ == time_point::max() && half_close_ == half_close::none &&
@@ -143,6 +145,9 @@ lifecycle_actions connection_lifecycle::tick(time_point now) {
         } else if (phase_ == lifecycle_phase::serving && !stopping_ && !write_waiting_ && limits_.idle.count() > 0 &&
                    now - last_activity_ >= limits_.idle) {
           a |= stop(now, close_reason::idle_timeout);
+        } else if (phase_ == lifecycle_phase::serving && !stopping_ && now >= protocol_at_) {
+          protocol_at_ = time_point::max();
+          a |= stop(now, close_reason::idle_timeout, protocol_detail_);
         }
         break;
       }
@@ -320,6 +325,15 @@ lifecycle_actions connection_lifecycle::reading_ended(time_point now) {
       (reason_ == close_reason::server_shutdown || reason_ == close_reason::idle_timeout))
     a |= act::say_goodbye;
   return settle(now, a);
+}
+
+lifecycle_actions connection_lifecycle::protocol_deadline(time_point now, std::chrono::milliseconds limit,
+                                                           const char* detail) {
+  protocol_at_ = now + limit;
+  protocol_detail_ = detail;
+  // The timer, armed at most one period ago, fires by the deadline: no re-arm per request.
+  if (protocol_period_ == std::chrono::milliseconds::zero() || limit < protocol_period_) protocol_period_ = limit;
+  return settle(now, {});
 }
 
 lifecycle_actions connection_lifecycle::quit_client(time_point now) {

@@ -30,7 +30,9 @@ constexpr const char* tls13_ciphersuites =
 constexpr const char* groups = "X25519:P-256";
 
 // Wire format (length-prefixed) of what the server implements, in its order of preference.
-constexpr unsigned char server_alpn[] = {13, 'c', 'l', 'o', 's', 'e', 'n', 'o', 't', 'i', 'f', 'y', '/', '1'};
+// In our order of preference; h2 is never offered back.
+constexpr unsigned char server_alpn[] = {13,  'c', 'l', 'o', 's', 'e', 'n', 'o', 't', 'i', 'f', 'y', '/', '1',
+                                         8,   'h', 't', 't', 'p', '/', '1', '.', '1'};
 
 [[noreturn]] void fail(std::string_view what, const std::string& detail) {
   throw std::runtime_error(std::string(what) + ": " + detail);

@@ -328,6 +328,30 @@ BOOST_AUTO_TEST_CASE(the_idle_deadline_does_not_cut_a_write_that_waits_the_write
   CHECK_REASON(s.lc, close_reason::write_timeout);
 }
 
+BOOST_AUTO_TEST_CASE(a_protocol_deadline_stops_the_connection_as_idle_with_its_detail_and_a_goodbye) {
+  server_at_work s;
+  s.lc.next_wakeup(t0);
+  CHECK_ACTIONS(s.lc.protocol_deadline(t0, 5s, "request header not complete"), act::rearm);  // the first: 5 s < 30 s
+  s.lc.next_wakeup(t0);
+  s.lc.input(t0 + 4s);  // a trickle does not reset it
+  CHECK_ACTIONS(s.lc.tick(t0 + 4s), act{});
+  CHECK_ACTIONS(s.lc.tick(t0 + 5s), act::cancel_read | act::wake_reader);
+  CHECK_ACTIONS(s.lc.reading_ended(t0 + 5s), act::say_goodbye);
+  CHECK_REASON(s.lc, close_reason::idle_timeout);
+  BOOST_TEST(s.lc.detail() == "request header not complete");
+}
+
+BOOST_AUTO_TEST_CASE(once_a_protocol_deadline_was_set_the_next_ones_cost_no_rearm_and_are_still_on_time) {
+  server_at_work s;
+  s.lc.protocol_deadline(t0, 5s, "header");
+  s.lc.clear_protocol_deadline();
+  BOOST_TEST((s.lc.next_wakeup(t0 + 1s) == t0 + 6s));  // the timer wakes at least every 5 s now
+  CHECK_ACTIONS(s.lc.protocol_deadline(t0 + 3s, 5s, "header"), act{});  // due at 8 s, armed for 6 s
+  CHECK_ACTIONS(s.lc.tick(t0 + 6s), act{});
+  BOOST_TEST((s.lc.next_wakeup(t0 + 6s) == t0 + 8s));
+  CHECK_ACTIONS(s.lc.tick(t0 + 8s), act::cancel_read | act::wake_reader);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(F12_sigterm_drain)

@@ -164,6 +164,13 @@ class connection_lifecycle {
   }
   // The reader is done. Says `say_goodbye` when the protocol should tell the peer why.
   lifecycle_actions reading_ended(time_point now);
+  // A deadline of the protocol's own, `limit` from now (HTTP: a request must be in within
+  // --header-timeout of its first byte; a keep-alive connection may wait --keepalive-timeout
+  // for the next). When it passes, the connection stops as an idle one does (idle_timeout,
+  // `detail`, which must be a literal), and the protocol says its goodbye. Setting one costs
+  // no timer operation: from then on the timer wakes at least once per `limit`.
+  lifecycle_actions protocol_deadline(time_point now, std::chrono::milliseconds limit, const char* detail);
+  void clear_protocol_deadline() noexcept { protocol_at_ = time_point::max(); }
 
   // --- client
   lifecycle_actions local_quit(time_point now);  // Ctrl-C, SIGTERM, /quit, unreadable stdin
@@ -230,6 +237,9 @@ class connection_lifecycle {
   time_point closing_since_ = time_point::max();  // client: our quit, our close_notify, or the server's end
   time_point close_deadline_ = time_point::max();
   time_point armed_ = time_point::max();
+  time_point protocol_at_ = time_point::max();
+  std::chrono::milliseconds protocol_period_{0};
+  const char* protocol_detail_ = "";
   std::string detail_;
   error_code write_error_;  // client: decides only if the read gives no reason
   const lifecycle_limits& limits_;

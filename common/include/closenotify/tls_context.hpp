@@ -10,8 +10,10 @@
 
 namespace closenotify {
 
-// ALPN name of the line protocol. Any other ALPN, or none, means raw echo.
+// ALPN names the server selects: the line protocol, and HTTP/1.1 (never h2). Any other ALPN
+// means raw echo; none lets the first bytes choose between HTTP and raw echo.
 inline constexpr std::string_view alpn_line_protocol = "closenotify/1";
+inline constexpr std::string_view alpn_http = "http/1.1";
 
 struct server_tls_config {
   std::string cert_chain_pem;  // leaf first

@@ -1,0 +1,193 @@
+#include "http_handler.hpp"
+
+#include <chrono>
+#include <ctime>
+#include <optional>
+
+#include <boost/beast/core/buffers_range.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "closenotify/metrics.hpp"
+#include "session_set.hpp"
+
+namespace closenotify::server {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+namespace {
+using clock = std::chrono::steady_clock;
+constexpr std::string_view text_plain = "text/plain; charset=utf-8";
+
+// RFC 9110 6.6.1: an origin server with a clock sends Date. Formatted once a second per thread.
+std::string_view http_date() {
+  thread_local std::time_t formatted_at = 0;
+  thread_local char text[64] = {};
+  const std::time_t now = std::time(nullptr);
+  if (now != formatted_at) {
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &utc);
+    formatted_at = now;
+  }
+  return text;
+}
+
+std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
+
+// The whole response into the queue, then one send: one TLS record where it fits.
+void send_response(session_io& io, http::response<http::string_body>& res) {
+  http::serializer<false, http::string_body> serializer{res};
+  error_code ec;
+  while (!ec && !serializer.is_done()) {
+    serializer.next(ec, [&](error_code&, const auto& buffers) {
+      for (const auto b : beast::buffers_range_ref(buffers))
+        io.append(std::string_view(static_cast<const char*>(b.data()), b.size()));
+      serializer.consume(beast::buffer_bytes(buffers));
+    });
+  }
+  io.flush();
+}
+}  // namespace
+
+struct http_handler::state {
+  std::optional<http::request_parser<http::string_body>> parser;
+
+  void next_request(const http_limits& limits) {
+    parser.emplace();
+    parser->header_limit(static_cast<std::uint32_t>(limits.max_header));
+    parser->body_limit(limits.max_body);  // checked against Content-Length before the body
+    parser->eager(true);
+  }
+};
+
+http_handler::http_handler(session_io& io, const session_env& env, std::string first)
+    : io_(io), env_(env), pending_(std::move(first)), request_started_(!pending_.empty()), state_(std::make_unique<state>()) {}
+
+http_handler::~http_handler() = default;
+
+asio::awaitable<void> http_handler::run() {
+  const http_limits& limits = env_.limits.http;
+  state_->next_request(limits);
+  if (pending_.empty()) io_.protocol_deadline(limits.keepalive_timeout, "no request within --keepalive-timeout");
+  while (io_.reading()) {
+    if (!pending_.empty()) {
+      if (!request_started_) {
+        // From its first byte, not reset by each one: a trickled header is cut (slowloris).
+        request_started_ = true;
+        io_.protocol_deadline(limits.header_timeout, "request not complete within --header-timeout");
+      }
+      auto& parser = *state_->parser;
+      error_code ec;
+      std::size_t used = 0;
+      while (!ec && !parser.is_done() && used < pending_.size()) {
+        const std::size_t n = parser.put(asio::buffer(pending_.data() + used, pending_.size() - used), ec);
+        used += n;
+        if (n == 0) break;
+      }
+      pending_.erase(0, used);
+      if (ec == http::error::need_more) ec = {};
+      if (ec) {
+        respond_error(ec);
+        co_return;
+      }
+      if (parser.is_done()) {
+        request_started_ = false;
+        if (serve_request() != outcome::next) co_return;
+        state_->next_request(limits);
+        continue;  // a pipelined request may be here already
+      }
+    }
+    // Pipelined requests wait while their answers cannot go out.
+    if (!io_.has_room() && !co_await io_.wait_for_room()) break;
+    const auto [ec] = co_await io_.input_ready();
+    const session_io::input in = io_.take_input(ec);
+    pending_.append(in.bytes);
+    if (in.ended) break;
+  }
+}
+
+http_handler::outcome http_handler::serve_request() {
+  const http_limits& limits = env_.limits.http;
+  const auto& req = state_->parser->get();
+  ++served_;
+  const bool draining = env_.sessions.draining();
+  // The last request a connection may make, or one in a drain, is answered with Connection: close.
+  const bool close = !req.keep_alive() || served_ >= limits.max_requests || draining;
+  const bool head = req.method() == http::verb::head;
+  const std::string_view path = path_of(req.target());
+
+  http::response<http::string_body> res{http::status::ok, req.version()};
+  res.set(http::field::server, "closenotify");
+  res.set(http::field::date, http_date());
+  res.set(http::field::content_type, text_plain);
+  res.set(http::field::cache_control, "no-store");
+  const bool known = path == "/healthz" || path == "/readyz" || path == "/metrics";
+  if (!known) {
+    res.result(http::status::not_found);
+    res.body() = "not found\n";
+  } else if (req.method() != http::verb::get && !head) {
+    res.result(http::status::method_not_allowed);
+    res.set(http::field::allow, "GET, HEAD");
+    res.body() = "method not allowed\n";
+  } else if (path == "/healthz") {
+    res.body() = "ok\n";
+  } else if (path == "/readyz") {
+    // Not ready from the first moment of a drain: load balancers stop sending new clients.
+    res.result(draining ? http::status::service_unavailable : http::status::ok);
+    res.body() = draining ? "draining\n" : "ready\n";
+  } else {
+    res.set(http::field::content_type, prometheus_content_type);
+    res.body() = prometheus_text(env_.stats.stats(), draining);
+  }
+  res.keep_alive(!close);
+  res.prepare_payload();
+  if (head) res.body().clear();  // Content-Length stays that of the GET
+  send_response(io_, res);
+  if (close) {
+    io_.clear_protocol_deadline();
+    io_.peer_finished();
+    return outcome::close;
+  }
+  io_.protocol_deadline(limits.keepalive_timeout, "no request within --keepalive-timeout");
+  return outcome::next;
+}
+
+void http_handler::respond_plain(unsigned status, std::string_view body, bool close) {
+  http::response<http::string_body> res{static_cast<http::status>(status), 11};
+  res.set(http::field::server, "closenotify");
+  res.set(http::field::date, http_date());
+  res.set(http::field::content_type, text_plain);
+  res.keep_alive(!close);
+  res.body() = body;
+  res.prepare_payload();
+  send_response(io_, res);
+}
+
+void http_handler::respond_error(const error_code& parse_error) {
+  io_.clear_protocol_deadline();
+  if (parse_error == http::error::header_limit) {
+    respond_plain(431, "request header too large\n", true);
+    io_.stop(close_reason::protocol_error, "request header larger than --max-header-size");
+  } else if (parse_error == http::error::body_limit) {
+    respond_plain(413, "request body too large\n", true);
+    io_.stop(close_reason::protocol_error, "request body larger than --max-body-size");
+  } else {
+    respond_plain(400, "bad request\n", true);
+    io_.stop(close_reason::protocol_error, "bad HTTP request: " + parse_error.message());
+  }
+}
+
+void http_handler::goodbye(close_reason why) {
+  // Between requests there is nothing to answer: close_notify says it. A request under way
+  // gets its answer, and Connection: close.
+  if (!request_started_) return;
+  if (why == close_reason::idle_timeout) respond_plain(408, "request timeout\n", true);
+  else respond_plain(503, "shutting down\n", true);
+}
+
+}  // namespace closenotify::server
