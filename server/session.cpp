@@ -2,6 +2,8 @@
 
 #include <variant>
 
+#include <openssl/ssl.h>
+
 #include "closenotify/close.hpp"
 #include "closenotify/log.hpp"
 #include "closenotify/protocol_sniffer.hpp"
@@ -88,6 +90,8 @@ asio::awaitable<void> session::serve() {
     co_return;
   }
   io_.apply(lifecycle_.handshake_done(clock::now()));
+  SSL* ssl = io_.stream().native_handle();
+  record_.tls_established(SSL_get_version(ssl), SSL_CIPHER_get_name(SSL_get_current_cipher(ssl)));
   // ALPN chooses; without it, the first bytes do (an HTTP request line, or raw echo). A stop
   // during the handshake leaves reading over at once: the handler only says its goodbye.
   const std::string_view alpn = selected_alpn(io_.stream());
@@ -101,7 +105,9 @@ asio::awaitable<void> session::serve() {
     if (co_await sniff(first) == sniffed_protocol::http) handler.emplace<http_handler>(io_, env_, std::move(first));
     else handler.emplace<raw_echo>(io_, std::move(first));
   }
-  record_.set_protocol(handler.index() == 1 ? "line" : handler.index() == 2 ? "http" : "raw");
+  record_.set_protocol(handler.index() == 1   ? connection_protocol::line
+                       : handler.index() == 2 ? connection_protocol::http
+                                              : connection_protocol::raw);
   co_await std::visit([](auto& h) { return h.run(); }, handler);
   if (const auto why = io_.end_of_reading()) std::visit([&](auto& h) { h.goodbye(*why); }, handler);
 }

@@ -16,11 +16,16 @@ connection_record::~connection_record() {
   if (!closed_) close(close_reason::error, "session ended without a close");
 }
 
+void connection_record::tls_established(std::string_view version, std::string_view cipher) noexcept {
+  tls_slot_ = counters_.on_tls_established(version, cipher, std::chrono::steady_clock::now() - start_);
+}
+
 void connection_record::close(close_reason reason, std::string_view detail) {
   if (closed_) return;
   closed_ = true;
-  counters_.on_close(reason);
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start_);
+  const auto lived = std::chrono::steady_clock::now() - start_;
+  counters_.on_close(reason, protocol_, lived, tls_slot_);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(lived);
   // Ordinary endings are debug noise on a busy server; the rest deserve a look.
   const log_level level = is_ordinary(reason)               ? log_level::debug
                           : reason == close_reason::error ? log_level::warn
@@ -29,7 +34,7 @@ void connection_record::close(close_reason reason, std::string_view detail) {
   std::vector<log_field> fields{{"id", id_},
                                 {"peer", std::string_view(peer_)},
                                 {"reason", to_string(reason)},
-                                {"protocol", std::string_view(protocol_)},
+                                {"protocol", to_string(protocol_)},
                                 {"bytes_in", bytes_in_},
                                 {"bytes_out", bytes_out_},
                                 {"duration_ms", static_cast<std::uint64_t>(ms.count())}};

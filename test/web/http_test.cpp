@@ -282,7 +282,11 @@ BOOST_AUTO_TEST_CASE(metrics_parse_as_prometheus_text_and_count_every_close) {
   const auto after = scrape(server);
   BOOST_TEST(closed_total(after) == closed_total(before) + 4);
   BOOST_TEST(after.at("closenotify_connections_accepted_total").as_double() == 5.0);
-  BOOST_TEST(after.at("closenotify_connections_closed_total/clean").as_double() == 4.0);
+  BOOST_TEST(after.at("closenotify_connections_closed_total/clean/http").as_double() == 4.0);
+  // Every connection's handshake is in the histogram; closed ones in the duration histogram.
+  BOOST_TEST(after.at("closenotify_handshake_duration_seconds_count").as_double() == 5.0);
+  BOOST_TEST(after.at("closenotify_connection_duration_seconds_count").as_double() == 4.0);
+  BOOST_TEST(after.at("closenotify_tls_connections_active/TLSv1.3/TLS_AES_128_GCM_SHA256").as_double() == 1.0);
   BOOST_TEST(server.stop() == 0);
   BOOST_TEST(event_number(server.summary(), "closed_total") == 5u);
 }

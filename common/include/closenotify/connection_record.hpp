@@ -22,7 +22,10 @@ class connection_record {
 
   void add_in(std::uint64_t n) noexcept { bytes_in_ += n; counters_.on_bytes_in(n); }
   void add_out(std::uint64_t n) noexcept { bytes_out_ += n; counters_.on_bytes_out(n); }
-  void set_protocol(std::string_view p) { protocol_ = p; }
+  void set_protocol(connection_protocol p) noexcept { protocol_ = p; }
+  // The handshake is done: its time since the accept, and the version and cipher in use
+  // (OpenSSL's static names).
+  void tls_established(std::string_view version, std::string_view cipher) noexcept;
 
   // Records the close event; later calls are ignored. `detail` explains an unusual ending.
   void close(close_reason reason, std::string_view detail = {});
@@ -32,7 +35,8 @@ class connection_record {
   counters& counters_;
   std::uint64_t id_;
   std::string peer_;
-  std::string protocol_ = "none";
+  connection_protocol protocol_ = connection_protocol::none;
+  std::uint8_t tls_slot_ = counters::no_tls;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   std::uint64_t bytes_in_ = 0;
   std::uint64_t bytes_out_ = 0;
