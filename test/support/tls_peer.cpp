@@ -59,6 +59,15 @@ asio::awaitable<std::pair<std::string, error_code>> read_to_end(tls_stream& s, s
   }
 }
 
+asio::awaitable<void> expect_close_notify_and_fin(tls_stream& s, std::string pending) {
+  auto [rest, tls_end] = co_await read_to_end(s, std::move(pending));
+  BOOST_TEST(rest.empty(), rest);
+  BOOST_TEST((tls_end == asio::error::eof), "TLS ended with '" << tls_end.message() << "', not close_notify");
+  char byte;
+  auto [tcp_end, n] = co_await s.next_layer().async_read_some(asio::buffer(&byte, 1), use_nothrow);
+  BOOST_TEST((tcp_end == asio::error::eof), "TCP ended with '" << tcp_end.message() << "', not FIN");
+}
+
 asio::awaitable<void> write_all(tls_stream& s, std::string_view bytes) {
   co_await asio::async_write(s, asio::buffer(bytes), asio::use_awaitable);
 }

@@ -31,6 +31,8 @@ asio::awaitable<std::string> read_line(tls_stream& s, std::string& pending);
 // Reads until the stream ends; returns what came and the error that ended it (eof = close_notify).
 asio::awaitable<std::pair<std::string, error_code>> read_to_end(tls_stream& s, std::string pending = {});
 asio::awaitable<void> write_all(tls_stream& s, std::string_view bytes);
+// Nothing more comes: TLS ends with the server's close_notify, then TCP with its FIN (not RST).
+asio::awaitable<void> expect_close_notify_and_fin(tls_stream& s, std::string pending = {});
 // Raw echo: writes the bytes and reads as many back; returns what came back.
 asio::awaitable<std::string> echo_round_trip(tls_stream& s, std::string_view bytes);
 

@@ -61,16 +61,6 @@ asio::awaitable<std::string> read_response(tls_stream& s, std::string& pending, 
   }
 }
 
-// After the last response: TLS ends with the server's close_notify, TCP with its FIN.
-asio::awaitable<void> expect_close_notify_and_fin(tls_stream& s, std::string pending) {
-  auto [rest, tls_end] = co_await read_to_end(s, std::move(pending));
-  BOOST_TEST(rest.empty(), rest);
-  BOOST_TEST((tls_end == asio::error::eof), "TLS ended with '" << tls_end.message() << "', not close_notify");
-  char byte;
-  auto [tcp_end, n] = co_await s.next_layer().async_read_some(asio::buffer(&byte, 1), use_nothrow);
-  BOOST_TEST((tcp_end == asio::error::eof), "TCP ended with '" << tcp_end.message() << "', not FIN");
-}
-
 bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
 
 // The server's Prometheus text, parsed by prometheus_client (Debian's python3-prometheus-client).
