@@ -8,15 +8,12 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "closenotify/config_parse.hpp"
 #include "closenotify/tls_context.hpp"
 
 namespace closenotify::cli {
 
 namespace {
-std::string format_duration(std::chrono::milliseconds d) {
-  return d.count() % 1000 == 0 ? fmt::format("{}s", d.count() / 1000) : fmt::format("{}ms", d.count());
-}
-
 std::string bio_text(BIO* bio) {
   char* data = nullptr;
   const long len = BIO_get_mem_data(bio, &data);

@@ -62,4 +62,8 @@ std::optional<host_port> parse_host_port(std::string_view text, std::uint16_t de
   return out;
 }
 
+std::string format_duration(std::chrono::milliseconds d) {
+  return d.count() % 1000 == 0 ? std::to_string(d.count() / 1000) + "s" : std::to_string(d.count()) + "ms";
+}
+
 }  // namespace closenotify

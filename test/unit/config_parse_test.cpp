@@ -16,6 +16,13 @@ BOOST_AUTO_TEST_CASE(durations_with_units) {
   BOOST_TEST(parse_duration("0.5")->count() == 500);
 }
 
+BOOST_AUTO_TEST_CASE(durations_are_written_back_as_the_options_take_them) {
+  BOOST_TEST(format_duration(milliseconds(5000)) == "5s");
+  BOOST_TEST(format_duration(milliseconds(250)) == "250ms");
+  BOOST_TEST(format_duration(milliseconds(1500)) == "1500ms");
+  BOOST_TEST(parse_duration(format_duration(milliseconds(1500)))->count() == 1500);
+}
+
 BOOST_AUTO_TEST_CASE(bad_durations_are_refused) {
   for (auto bad : {"", "s", "5x", "-1s", "5 s", "nan", "1e30"}) BOOST_TEST(!parse_duration(bad).has_value(), bad);
 }

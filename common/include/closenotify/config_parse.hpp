@@ -15,6 +15,9 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) n
 // For option parsers: the duration, or std::invalid_argument with a message naming the option.
 std::chrono::milliseconds require_duration(std::string_view option, std::string_view text);
 
+// A duration as the options take it, for messages: "5s", "250ms".
+std::string format_duration(std::chrono::milliseconds d);
+
 struct host_port {
   std::string host;  // without brackets for IPv6
   std::uint16_t port = 0;
