@@ -11,6 +11,7 @@
 #include <openssl/x509.h>
 
 #include "closenotify/close.hpp"
+#include "closenotify/config_parse.hpp"
 #include "closenotify/tls_context.hpp"
 
 namespace closenotify::cli {
@@ -18,10 +19,6 @@ namespace closenotify::cli {
 using namespace asio::experimental::awaitable_operators;
 
 namespace {
-std::string format_duration(std::chrono::milliseconds d) {
-  return d.count() % 1000 == 0 ? fmt::format("{}s", d.count() / 1000) : fmt::format("{}ms", d.count());
-}
-
 lifecycle_limits client_limits(const cli_config& config) {
   lifecycle_limits limits;
   limits.handshake = config.connect_timeout;
@@ -65,7 +62,7 @@ void connection::apply(lifecycle_actions actions) {
     stream_.next_layer().close(ignored);
   }
   if (actions.has(act::stop_input)) input_.stop();
-  if (actions.has(act::wake_writer)) writer_wake_.cancel();
+  if (actions.has(act::wake_writer)) writer_wake_.notify();
   if (actions.has(act::rearm)) arm_deadline();
 }
 
@@ -190,7 +187,7 @@ asio::awaitable<void> connection::writer() {
     }
     if (!lifecycle_.sending_wanted()) co_return;  // read just before a quit: not ours to send any more
     terminal_.sent();
-    lifecycle_.write_begins(clock::now());
+    lifecycle_.write_waits(clock::now());
     const auto [ec, n] =
         co_await asio::async_write(stream_, asio::buffer(in.data), asio::bind_cancellation_slot(write_cancel_.slot(), use_nothrow));
     bytes_sent_ += n;
@@ -200,7 +197,7 @@ asio::awaitable<void> connection::writer() {
   }
   // The end of input (or of stdout): half-close. Our close_notify goes out, and everything the
   // server still sends is received until its own close_notify (or --shutdown-timeout).
-  while (lifecycle_.half_close_waits()) co_await wait_for_half_close();
+  while (lifecycle_.half_close_waits()) co_await writer_wake_.wait();
   if (!lifecycle_.half_close_due()) co_return;
   apply(lifecycle_.half_close_begins(clock::now()));
   const error_code ec = co_await send_close_notify(stream_, write_cancel_.slot());

@@ -15,6 +15,7 @@
 #include "closenotify/connection_lifecycle.hpp"
 #include "closenotify/deadline.hpp"
 #include "closenotify/tls_stream.hpp"
+#include "closenotify/wakeup.hpp"
 #include "bye_detector.hpp"
 #include "stdin_source.hpp"
 #include "stdout_sink.hpp"
@@ -46,10 +47,6 @@ class connection {
   void apply(lifecycle_actions actions);
   void arm_deadline();
   void on_signal(const error_code& ec);
-  auto wait_for_half_close() {
-    writer_wake_.expires_at(clock::time_point::max());
-    return writer_wake_.async_wait(use_nothrow);
-  }
 
   const cli_config& config_;
   lifecycle_limits limits_;
@@ -62,7 +59,7 @@ class connection {
   stdin_source input_;
   asio::signal_set signals_;
   deadline deadline_;
-  context_timer writer_wake_;  // the writer awaits the half-close decision (TLS 1.2)
+  wakeup writer_wake_;  // the writer awaits the half-close decision (TLS 1.2)
   asio::cancellation_signal read_cancel_;  // resolve, connect, handshake, reads, the close steps
   asio::cancellation_signal write_cancel_;
   bool line_mode_ = false;

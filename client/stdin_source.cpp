@@ -11,6 +11,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include "closenotify/wakeup.hpp"
+
 namespace closenotify::cli {
 
 struct stdin_source::state {
@@ -24,7 +26,7 @@ struct stdin_source::state {
   // Only on the io_context's thread:
   std::optional<chunk> ready;
   bool stopped = false;
-  asio::steady_timer arrived;
+  wakeup arrived;
 };
 
 stdin_source::stdin_source(asio::io_context& ioc, int fd) : state_(std::make_shared<state>(ioc)) {
@@ -52,7 +54,7 @@ stdin_source::stdin_source(asio::io_context& ioc, int fd) : state_(std::make_sha
       const bool last = n <= 0;
       asio::post(s->ioc, [s, c = std::move(c)]() mutable {
         s->ready = std::move(c);
-        s->arrived.cancel();
+        s->arrived.notify();
       });
       if (last) return;
     }
@@ -79,10 +81,7 @@ asio::awaitable<stdin_source::chunk> stdin_source::next() {
       s.requested = true;
     }
     s.cv.notify_one();
-    while (!s.ready && !s.stopped) {
-      s.arrived.expires_at(std::chrono::steady_clock::time_point::max());
-      co_await s.arrived.async_wait(use_nothrow);
-    }
+    while (!s.ready && !s.stopped) co_await s.arrived.wait();
   }
   if (s.stopped) co_return chunk{.data = {}, .eof = false, .stopped = true, .error = 0};
   chunk c = std::move(*s.ready);
@@ -92,7 +91,7 @@ asio::awaitable<stdin_source::chunk> stdin_source::next() {
 
 void stdin_source::stop() {
   state_->stopped = true;
-  state_->arrived.cancel();
+  state_->arrived.notify();
   {
     std::lock_guard lock(state_->mutex);
     state_->stopping = true;

@@ -39,6 +39,16 @@ std::string_view http_date() {
 
 std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
 
+// Every response's own header fields.
+http::response<http::string_body> response(http::status status, unsigned version, bool keep_alive) {
+  http::response<http::string_body> res{status, version};
+  res.set(http::field::server, "closenotify");
+  res.set(http::field::date, http_date());
+  res.set(http::field::content_type, text_plain);
+  res.keep_alive(keep_alive);
+  return res;
+}
+
 // The whole response into the queue, then one send: one TLS record where it fits.
 void send_response(session_io& io, http::response<http::string_body>& res) {
   http::serializer<false, http::string_body> serializer{res};
@@ -121,10 +131,7 @@ http_handler::outcome http_handler::serve_request() {
   const bool head = req.method() == http::verb::head;
   const std::string_view path = path_of(req.target());
 
-  http::response<http::string_body> res{http::status::ok, req.version()};
-  res.set(http::field::server, "closenotify");
-  res.set(http::field::date, http_date());
-  res.set(http::field::content_type, text_plain);
+  auto res = response(http::status::ok, req.version(), !close);
   res.set(http::field::cache_control, "no-store");
   const bool known = path == "/healthz" || path == "/readyz" || path == "/metrics";
   if (!known) {
@@ -144,7 +151,6 @@ http_handler::outcome http_handler::serve_request() {
     res.set(http::field::content_type, prometheus_content_type);
     res.body() = prometheus_text(env_.stats.stats(), draining);
   }
-  res.keep_alive(!close);
   res.prepare_payload();
   if (head) res.body().clear();  // Content-Length stays that of the GET
   send_response(io_, res);
@@ -157,12 +163,8 @@ http_handler::outcome http_handler::serve_request() {
   return outcome::next;
 }
 
-void http_handler::respond_plain(unsigned status, std::string_view body, bool close) {
-  http::response<http::string_body> res{static_cast<http::status>(status), 11};
-  res.set(http::field::server, "closenotify");
-  res.set(http::field::date, http_date());
-  res.set(http::field::content_type, text_plain);
-  res.keep_alive(!close);
+void http_handler::respond_and_close(unsigned status, std::string_view body) {
+  auto res = response(static_cast<http::status>(status), 11, false);
   res.body() = body;
   res.prepare_payload();
   send_response(io_, res);
@@ -171,13 +173,13 @@ void http_handler::respond_plain(unsigned status, std::string_view body, bool cl
 void http_handler::respond_error(const error_code& parse_error) {
   io_.clear_protocol_deadline();
   if (parse_error == http::error::header_limit) {
-    respond_plain(431, "request header too large\n", true);
+    respond_and_close(431, "request header too large\n");
     io_.stop(close_reason::protocol_error, "request header larger than --max-header-size");
   } else if (parse_error == http::error::body_limit) {
-    respond_plain(413, "request body too large\n", true);
+    respond_and_close(413, "request body too large\n");
     io_.stop(close_reason::protocol_error, "request body larger than --max-body-size");
   } else {
-    respond_plain(400, "bad request\n", true);
+    respond_and_close(400, "bad request\n");
     io_.stop(close_reason::protocol_error, "bad HTTP request: " + parse_error.message());
   }
 }
@@ -186,8 +188,8 @@ void http_handler::goodbye(close_reason why) {
   // Between requests there is nothing to answer: close_notify says it. A request under way
   // gets its answer, and Connection: close.
   if (!request_started_) return;
-  if (why == close_reason::idle_timeout) respond_plain(408, "request timeout\n", true);
-  else respond_plain(503, "shutting down\n", true);
+  if (why == close_reason::idle_timeout) respond_and_close(408, "request timeout\n");
+  else respond_and_close(503, "shutting down\n");
 }
 
 }  // namespace closenotify::server

@@ -32,10 +32,10 @@ class http_handler {
 
  private:
   struct state;
-  enum class outcome { next, close, error };
+  enum class outcome { next, close };
   outcome serve_request();
   void respond_error(const error_code& parse_error);
-  void respond_plain(unsigned status, std::string_view body, bool close);
+  void respond_and_close(unsigned status, std::string_view body);  // Connection: close
 
   session_io& io_;
   const session_env& env_;

@@ -74,8 +74,8 @@ asio::awaitable<void> session::run() {
     const std::string what = describe_current_exception();
     log_event(log_level::error, "session_exception", {{"id", id_}, {"what", std::string_view(what)}});
     io_.apply(lifecycle_.fail(clock::now(), what));
+    io_.end_of_reading();
   }
-  io_.end_of_reading();
   co_await io_.writer_idle();
   co_await graceful_close(io_.stream(), lifecycle_, io_.timer(), io_.read_cancel());
   record_.close(lifecycle_.reason().value_or(close_reason::error), lifecycle_.detail());
@@ -87,6 +87,7 @@ asio::awaitable<void> session::serve() {
       ssl::stream_base::server, asio::bind_cancellation_slot(io_.read_cancel().slot(), use_nothrow));
   if (ec) {
     io_.apply(lifecycle_.handshake_failed(clock::now(), ec));
+    io_.end_of_reading();
     co_return;
   }
   io_.apply(lifecycle_.handshake_done(clock::now()));

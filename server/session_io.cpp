@@ -24,7 +24,7 @@ void session_io::apply(lifecycle_actions actions) {
     error_code ignored;
     stream_.next_layer().close(ignored);  // pending operations complete with operation_aborted
   }
-  if (actions.has(act::wake_reader)) reader_wake_.cancel();
+  if (actions.has(act::wake_reader)) reader_wake_.notify();
   if (actions.has(act::rearm)) arm_deadline();
 }
 
@@ -66,12 +66,12 @@ void session_io::stop(close_reason reason, std::string_view detail) {
 }
 
 asio::awaitable<bool> session_io::wait_for_room() {
-  while (reading() && queued_.size() >= max_queue_) co_await wait_for_writer();
+  while (reading() && queued_.size() >= max_queue_) co_await reader_wake_.wait();
   co_return reading();
 }
 
 asio::awaitable<void> session_io::writer_idle() {
-  while (writer_active_) co_await wait_for_writer();
+  while (writer_active_) co_await reader_wake_.wait();
 }
 
 void session_io::send(std::string_view bytes) {
@@ -132,7 +132,7 @@ asio::awaitable<void> session_io::write_loop() {
     bool must_wait = true;
     while (!queued_.empty() && lifecycle_.tls_usable()) {
       std::swap(queued_, inflight_);
-      reader_wake_.cancel();  // room in the queue
+      reader_wake_.notify();  // room in the queue
       // send_now() stops only where the socket is full (or on an error, which ends TLS).
       for (std::size_t sent = 0; sent < inflight_.size() && lifecycle_.tls_usable(); must_wait = true) {
         if (must_wait) {
@@ -151,7 +151,7 @@ asio::awaitable<void> session_io::write_loop() {
     apply(lifecycle_.fail(clock::now(), "the writer failed"));
   }
   writer_active_ = false;
-  reader_wake_.cancel();  // the reader may be waiting for the writer's end
+  reader_wake_.notify();  // the reader may be waiting for the writer's end
 }
 
 void session_io::release_idle_buffers() {

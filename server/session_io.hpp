@@ -21,6 +21,7 @@
 #include "closenotify/connection_record.hpp"
 #include "closenotify/deadline.hpp"
 #include "closenotify/tls_stream.hpp"
+#include "closenotify/wakeup.hpp"
 #include "session_env.hpp"
 
 namespace closenotify::server {
@@ -81,10 +82,6 @@ class session_io {
   void start_writer();
   asio::awaitable<void> write_loop();
   void release_idle_buffers();
-  auto wait_for_writer() {
-    reader_wake_.expires_at(clock::time_point::max());
-    return reader_wake_.async_wait(use_nothrow);
-  }
 
   tls_stream stream_;
   connection_lifecycle& lifecycle_;
@@ -92,7 +89,7 @@ class session_io {
   std::span<char> read_scratch_;
   std::size_t max_queue_;
   deadline deadline_;
-  context_timer reader_wake_;  // the writer made room or ended, or a stop: the reader looks again
+  wakeup reader_wake_;  // the writer made room or ended, or a stop: the reader looks again
   asio::cancellation_signal read_cancel_;  // the read, the handshake, and the close steps
   asio::cancellation_signal write_cancel_;
   bool writer_active_ = false;

@@ -21,11 +21,6 @@ bool outranked_by_a_cut(std::optional<close_reason> reason) {
 }
 }  // namespace
 
-std::string_view to_string(lifecycle_phase phase) noexcept {
-  constexpr std::array<std::string_view, 6> names{"opening", "serving", "flushing", "closing", "lingering", "closed"};
-  return names[static_cast<std::size_t>(phase)];
-}
-
 std::string to_string(lifecycle_actions actions) {
   constexpr std::array<std::pair<act::action, std::string_view>, 9> names{{{act::cancel_read, "cancel_read"},
                                                                            {act::cancel_write, "cancel_write"},

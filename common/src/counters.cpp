@@ -128,10 +128,4 @@ counters_snapshot counters::snapshot() const {
   return s;
 }
 
-counters_snapshot sum(std::span<const counters* const> blocks) {
-  counters_snapshot total;
-  for (const counters* c : blocks) total += c->snapshot();
-  return total;
-}
-
 }  // namespace closenotify

@@ -583,7 +583,7 @@ BOOST_AUTO_TEST_CASE(idle_expiry_while_a_client_write_waits_gives_that_write_the
   limits.idle = 2s;
   subject s(lifecycle_role::client, limits);
   s.established();
-  s.lc.write_begins(t0 + 1s);  // the server stops reading: it never completes
+  s.lc.write_waits(t0 + 1s);  // the server stops reading: it never completes
   BOOST_TEST((s.lc.next_wakeup(t0 + 1s) == t0 + 2s));  // idle counts for the client even while writing
   // The timer that fired is re-armed after every tick: no `rearm` needed.
   CHECK_ACTIONS(s.lc.tick(t0 + 2s), act::cancel_read | act::stop_input | act::wake_writer);
@@ -767,7 +767,7 @@ BOOST_AUTO_TEST_CASE(each_ending_has_its_code) {
        },
        exit_idle_timeout},
       {"write failure", established_then([](auto& lc) {
-         lc.write_begins(t0);
+         lc.write_waits(t0);
          lc.write_ended(t0, error_code(error::no_buffer_space), 0);
        }),
        exit_error},
@@ -818,7 +818,7 @@ BOOST_AUTO_TEST_CASE(each_ending_has_its_code) {
 
 BOOST_AUTO_TEST_CASE(a_write_the_server_never_takes_after_our_quit_is_cut_at_the_shutdown_timeout_9) {
   client_at_work s;
-  s.lc.write_begins(t0);
+  s.lc.write_waits(t0);
   CHECK_ACTIONS(s.lc.local_quit(t0 + 1s), act::cancel_read | act::stop_input | act::wake_writer | act::rearm);
   BOOST_TEST((s.lc.next_wakeup(t0 + 1s) == t0 + 6s));
   CHECK_ACTIONS(s.lc.tick(t0 + 6s), act::cancel_write | act::stop_input | act::wake_writer);
@@ -843,7 +843,7 @@ BOOST_AUTO_TEST_CASE(a_write_cut_after_the_servers_close_notify_is_still_9_our_b
 
 BOOST_AUTO_TEST_CASE(a_write_blocked_after_the_servers_close_notify_is_cut_at_the_shutdown_timeout_9) {
   client_at_work s;
-  s.lc.write_begins(t0);  // the server will never read it
+  s.lc.write_waits(t0);  // the server will never read it
   CHECK_ACTIONS(s.lc.read_ended(t0 + 1s, eof), act::stop_input | act::wake_writer | act::rearm);
   BOOST_TEST((s.lc.next_wakeup(t0 + 1s) == t0 + 6s));
   CHECK_ACTIONS(s.lc.tick(t0 + 6s), act::cancel_write | act::stop_input | act::wake_writer);
@@ -854,7 +854,7 @@ BOOST_AUTO_TEST_CASE(a_write_blocked_after_the_servers_close_notify_is_cut_at_th
 
 BOOST_AUTO_TEST_CASE(the_reads_end_outranks_the_error_of_a_write_that_failed_first) {
   client_at_work clean_end;
-  clean_end.lc.write_begins(t0);
+  clean_end.lc.write_waits(t0);
   clean_end.lc.write_ended(t0, broken_pipe, 0);  // the server closed while we were still writing...
   clean_end.lc.read_ended(t0, eof);              // ...after its close_notify
   clean_end.close(t0);
@@ -862,7 +862,7 @@ BOOST_AUTO_TEST_CASE(the_reads_end_outranks_the_error_of_a_write_that_failed_fir
   BOOST_TEST(clean_end.lc.exit_status() == exit_clean);
 
   client_at_work no_end;
-  no_end.lc.write_begins(t0);
+  no_end.lc.write_waits(t0);
   no_end.lc.write_ended(t0, error_code(error::no_buffer_space), 0);
   no_end.lc.local_quit(t0);  // the reader was cancelled: the write's error is all we know
   no_end.lc.read_ended(t0, aborted);

@@ -58,8 +58,6 @@ enum class lifecycle_phase : std::uint8_t {
   closed,     // the socket is closed: the verdict is final
 };
 
-std::string_view to_string(lifecycle_phase phase) noexcept;
-
 // What the driver must do, now. Several may come at once.
 class lifecycle_actions {
  public:
@@ -139,17 +137,15 @@ class connection_lifecycle {
 
   // --- writing
   void output(time_point now) noexcept { last_activity_ = now; }  // bytes went out
-  void write_waits(time_point now) noexcept {                     // the socket is full
+  // A write waits: the server's for a full socket (timed by the write timeout), the client's
+  // whole async_write (data, or the close_notify of a half-close; timed once closing).
+  void write_waits(time_point now) noexcept {
     write_waiting_ = true;
     write_since_ = now;
   }
   void write_resumed() noexcept { write_waiting_ = false; }
   lifecycle_actions write_failed(time_point now, const error_code& ec);
-  // Client: its writes are whole async_writes (data, or the close_notify of a half-close).
-  void write_begins(time_point now) noexcept {
-    write_waiting_ = true;
-    write_since_ = now;
-  }
+  // Client: the write that write_waits() began is over.
   lifecycle_actions write_ended(time_point now, const error_code& ec, std::size_t bytes);
 
   // --- server: decisions from outside the connection or from its protocol
@@ -205,14 +201,11 @@ class connection_lifecycle {
   std::string_view detail() const noexcept { return detail_; }
   // Nothing more was owed to us when the connection ended (BYE, our quit, stdout closed).
   bool nothing_owed() const noexcept { return bye_seen_ || user_quit_ || output_closed_; }
-  // For a truncation: whether something could still be owed when it happened.
-  bool truncated_while_owed() const noexcept { return truncated_while_owed_; }
   bool established() const noexcept { return established_; }
   bool opening_expired() const noexcept { return opening_expired_; }
   bool user_quit() const noexcept { return user_quit_; }
   bool cut_by_user() const noexcept { return cut_by_user_; }
   bool write_cut() const noexcept { return write_cut_; }
-  bool certificate_rejected() const noexcept { return certificate_rejected_; }
   // The client's exit code (exit_code.hpp).
   closenotify::exit_code exit_status() const noexcept;
 

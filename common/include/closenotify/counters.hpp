@@ -6,7 +6,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -120,7 +119,5 @@ class counters {
   histogram<duration_buckets.size()> duration_;
   std::array<tls_entry, 16> tls_;  // TLS 1.2 and 1.3 with this server's suites need a handful
 };
-
-counters_snapshot sum(std::span<const counters* const> blocks);
 
 }  // namespace closenotify
