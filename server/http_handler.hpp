@@ -21,6 +21,7 @@ namespace closenotify::server {
 
 class http_handler {
  public:
+  static constexpr connection_protocol protocol = connection_protocol::http;
   // `first`: bytes already read by the protocol choice, the start of the first request.
   http_handler(session_io& io, const session_env& env, std::string first);
   http_handler(const http_handler&) = delete;

@@ -14,6 +14,7 @@ namespace closenotify::server {
 
 class line_protocol {
  public:
+  static constexpr connection_protocol protocol = connection_protocol::line;
   line_protocol(session_io& io, std::size_t max_line, const stats_source& stats)
       : io_(io), lines_(max_line), stats_(stats) {}
   asio::awaitable<void> run();

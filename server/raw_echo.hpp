@@ -10,6 +10,7 @@ namespace closenotify::server {
 
 class raw_echo {
  public:
+  static constexpr connection_protocol protocol = connection_protocol::raw;
   // `first`: bytes already read while the protocol was chosen; they are echoed first.
   raw_echo(session_io& io, std::string first) : io_(io), first_(std::move(first)) {}
   asio::awaitable<void> run();

@@ -41,9 +41,10 @@ asio::awaitable<void> run_session(tcp::socket socket, const session_env& env, co
   try {
     session s(std::move(socket), env, std::move(slot), id);
     co_await s.run();
-  } catch (const std::exception& e) {
-    // The session's connection_record has already closed it with reason 'error'.
-    log_event(log_level::error, "session_exception", {{"id", id}, {"what", std::string_view(e.what())}});
+  } catch (...) {
+    // Thrown by the close path itself; the connection_record has closed it with reason 'error'.
+    const std::string what = describe_current_exception();
+    log_event(log_level::error, "session_exception", {{"id", id}, {"what", std::string_view(what)}});
   }
 }
 
@@ -106,9 +107,7 @@ asio::awaitable<void> session::serve() {
     if (co_await sniff(first) == sniffed_protocol::http) handler.emplace<http_handler>(io_, env_, std::move(first));
     else handler.emplace<raw_echo>(io_, std::move(first));
   }
-  record_.set_protocol(handler.index() == 1   ? connection_protocol::line
-                       : handler.index() == 2 ? connection_protocol::http
-                                              : connection_protocol::raw);
+  record_.set_protocol(std::visit([](const auto& h) { return h.protocol; }, handler));
   co_await std::visit([](auto& h) { return h.run(); }, handler);
   if (const auto why = io_.end_of_reading()) std::visit([&](auto& h) { h.goodbye(*why); }, handler);
 }
