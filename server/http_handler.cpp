@@ -10,9 +10,13 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include "closenotify/metrics.hpp"
 #include "session_set.hpp"
+#include "status_page.hpp"
+#include "websocket_handler.hpp"
+#include "websocket_upgrade.hpp"
 
 namespace closenotify::server {
 
@@ -107,7 +111,9 @@ asio::awaitable<void> http_handler::run() {
       }
       if (parser.is_done()) {
         request_started_ = false;
-        if (serve_request() != outcome::next) co_return;
+        const outcome served = serve_request();
+        if (served == outcome::upgrade) co_await become_websocket();
+        if (served != outcome::next) co_return;
         state_->next_request(limits);
         continue;  // a pipelined request may be here already
       }
@@ -133,7 +139,13 @@ http_handler::outcome http_handler::serve_request() {
 
   auto res = response(http::status::ok, req.version(), !close);
   res.set(http::field::cache_control, "no-store");
-  const bool known = path == "/healthz" || path == "/readyz" || path == "/metrics";
+  const bool websocket_path = path == "/ws" || path == "/ws/status";
+  const bool known = path == "/" || path == "/healthz" || path == "/readyz" || path == "/metrics" || websocket_path;
+  if (websocket_path && req.method() == http::verb::get && beast::websocket::is_upgrade(req) && !draining) {
+    io_.clear_protocol_deadline();
+    upgrade_service_ = path == "/ws" ? websocket_service::echo : websocket_service::status;
+    return outcome::upgrade;
+  }
   if (!known) {
     res.result(http::status::not_found);
     res.body() = "not found\n";
@@ -141,6 +153,14 @@ http_handler::outcome http_handler::serve_request() {
     res.result(http::status::method_not_allowed);
     res.set(http::field::allow, "GET, HEAD");
     res.body() = "method not allowed\n";
+  } else if (websocket_path) {
+    // RFC 9110 15.5.22: 426 names the protocol to upgrade to. In a drain, no new WebSocket.
+    res.result(draining ? http::status::service_unavailable : http::status::upgrade_required);
+    if (!draining) res.set(http::field::upgrade, "websocket");
+    res.body() = draining ? "shutting down\n" : "a WebSocket endpoint: ask for an upgrade\n";
+  } else if (path == "/") {
+    res.set(http::field::content_type, "text/html; charset=utf-8");
+    res.body() = status_page_html;
   } else if (path == "/healthz") {
     res.body() = "ok\n";
   } else if (path == "/readyz") {
@@ -161,6 +181,13 @@ http_handler::outcome http_handler::serve_request() {
   }
   io_.protocol_deadline(limits.keepalive_timeout, "no request within --keepalive-timeout");
   return outcome::next;
+}
+
+asio::awaitable<void> http_handler::become_websocket() {
+  websocket_upgrade upgrade{state_->parser->release(), std::move(pending_), upgrade_service_};
+  co_await io_.writer_idle();  // the answers to requests before it go out first
+  websocket_handler websocket(io_, env_, std::move(upgrade));
+  co_await websocket.run();
 }
 
 void http_handler::respond_and_close(unsigned status, std::string_view body) {

@@ -18,6 +18,10 @@
 #include "session_io.hpp"
 
 namespace closenotify::server {
+enum class websocket_service : std::uint8_t;
+}
+
+namespace closenotify::server {
 
 class http_handler {
  public:
@@ -33,9 +37,10 @@ class http_handler {
 
  private:
   struct state;
-  enum class outcome { next, close };
+  enum class outcome { next, close, upgrade };
   outcome serve_request();
   void respond_error(const error_code& parse_error);
+  asio::awaitable<void> become_websocket();  // the rest of the connection is a WebSocket's
   void respond_and_close(unsigned status, std::string_view body);  // Connection: close
 
   session_io& io_;
@@ -43,6 +48,7 @@ class http_handler {
   std::string pending_;  // received and not yet parsed
   unsigned served_ = 0;
   bool request_started_ = false;
+  websocket_service upgrade_service_{};
   std::unique_ptr<state> state_;  // Beast's parser: its templates stay in http_handler.cpp
 };
 

@@ -24,7 +24,7 @@ std::variant<server_config, options_exit> parse_options(int argc, const char* co
   server_config config;
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   po::options_description desc(
-      "closenotify-server: a TLS echo, line-protocol and HTTPS server that closes every connection correctly.\n\n"
+      "closenotify-server: a TLS echo, line-protocol, HTTPS and WebSocket server that closes every connection correctly.\n\n"
       "Usage: closenotify-server [options]\n\nOptions");
   // clang-format off
   desc.add_options()
@@ -51,6 +51,8 @@ std::variant<server_config, options_exit> parse_options(int argc, const char* co
     ("header-timeout", po::value<std::string>()->default_value("20s"), "HTTP: a request must be whole this long after its first byte (408 beyond)")
     ("keepalive-timeout", po::value<std::string>()->default_value("75s"), "HTTP: how long a keep-alive connection may wait for its next request")
     ("max-requests", po::value<unsigned>()->default_value(1000), "HTTP: requests per connection; the last is answered with Connection: close")
+    ("ws-max-message", po::value<std::size_t>()->default_value(1024 * 1024), "WebSocket: largest message, in bytes (close 1009 beyond)")
+    ("ws-ping-interval", po::value<std::string>()->default_value("30s"), "WebSocket: ping after this long without input; close (1001) after as long again without an answer")
     ("log-level", po::value<std::string>()->default_value("info"), "trace, debug, info, warn, error or off")
     ("log-format", po::value<std::string>()->default_value("text"), "text or json (one object per line)");
   // clang-format on
@@ -109,6 +111,12 @@ std::variant<server_config, options_exit> parse_options(int argc, const char* co
     if (http.header_timeout.count() == 0 || http.keepalive_timeout.count() == 0)
       throw usage_error("--header-timeout and --keepalive-timeout must be greater than zero");
     if (http.max_requests == 0) throw usage_error("--max-requests: at least 1");
+    auto& websocket = config.session.websocket;
+    websocket.max_message = vm["ws-max-message"].as<std::size_t>();
+    websocket.ping_interval = duration_option(vm, "ws-ping-interval");
+    if (websocket.max_message < 125 || websocket.max_message > 1024 * 1024 * 1024)
+      throw usage_error("--ws-max-message: 125 bytes to 1 GiB");
+    if (websocket.ping_interval.count() == 0) throw usage_error("--ws-ping-interval must be greater than zero");
     config.session.max_line = vm["max-line"].as<std::size_t>();
     if (config.session.max_line < 16 || config.session.max_line > 16 * 1024 * 1024)
       throw usage_error("--max-line: 16 bytes to 16 MiB");

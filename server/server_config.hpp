@@ -21,11 +21,17 @@ struct http_limits {
   unsigned max_requests = 1000;             // per connection; the last is answered with Connection: close
 };
 
+struct websocket_limits {
+  std::size_t max_message = 1024 * 1024;  // close 1009 beyond
+  milliseconds ping_interval{30'000};     // without input, we ping; as long again without an answer, we close
+};
+
 struct session_limits {
   lifecycle_limits deadlines{};  // handshake, idle, write, shutdown, linger, the drain's handshake grace
   std::size_t max_line = 64 * 1024;
   std::size_t max_queue = 256 * 1024;  // bytes queued for the peer before we stop reading from it
   http_limits http{};
+  websocket_limits websocket{};
 };
 
 struct server_config {

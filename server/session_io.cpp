@@ -25,6 +25,10 @@ void session_io::apply(lifecycle_actions actions) {
     stream_.next_layer().close(ignored);  // pending operations complete with operation_aborted
   }
   if (actions.has(act::wake_reader)) reader_wake_.notify();
+  if (listener_ != nullptr) {
+    if (actions.has(act::protocol_due)) listener_->alarm();
+    if (actions.has(act::say_goodbye)) listener_->goodbye(lifecycle_.reason().value_or(close_reason::error));
+  }
   if (actions.has(act::rearm)) arm_deadline();
 }
 
@@ -39,19 +43,37 @@ void session_io::on_deadline() {
 }
 
 session_io::input session_io::take_input(error_code ec) {
+  const std::size_t n = read_now(asio::buffer(read_scratch_.data(), read_scratch_.size()), ec);
+  if (ec == asio::error::would_block) return {};  // a record still incomplete: wait again
+  return {{read_scratch_.data(), n}, static_cast<bool>(ec)};
+}
+
+std::size_t session_io::read_now(asio::mutable_buffer buffer, error_code& ec) {
   lifecycle_.read_resumed();
   std::size_t n = 0;
   if (!ec) {
-    n = stream_.read_some_now(asio::buffer(read_scratch_.data(), read_scratch_.size()), ec);
+    n = stream_.read_some_now(buffer, ec);
     if (ec == asio::error::would_block && n > 0) ec = {};
     if (n > 0) {
       record_.add_in(n);
       lifecycle_.input(clock::now());
     }
   }
-  if (ec == asio::error::would_block) return {};  // a record still incomplete: wait again
-  if (ec) apply(lifecycle_.read_ended(clock::now(), ec));
-  return {{read_scratch_.data(), n}, static_cast<bool>(ec)};
+  if (ec && ec != asio::error::would_block) apply(lifecycle_.read_ended(clock::now(), ec));
+  return n;
+}
+
+void session_io::write_resumed(const error_code& waited) {
+  lifecycle_.write_resumed();
+  if (waited) apply(lifecycle_.write_failed(clock::now(), waited));
+}
+
+void session_io::written(std::size_t n, const error_code& ec) {
+  if (n > 0) {
+    record_.add_out(n);
+    lifecycle_.output(clock::now());
+  }
+  if (ec && ec != asio::error::would_block) apply(lifecycle_.write_failed(clock::now(), ec));
 }
 
 std::optional<close_reason> session_io::end_of_reading() {
@@ -64,6 +86,8 @@ std::optional<close_reason> session_io::end_of_reading() {
 void session_io::stop(close_reason reason, std::string_view detail) {
   apply(lifecycle_.stop(clock::now(), reason, detail));
 }
+
+void session_io::fail(std::string_view what) { apply(lifecycle_.fail(clock::now(), what)); }
 
 asio::awaitable<bool> session_io::wait_for_room() {
   while (reading() && queued_.size() >= max_queue_) co_await reader_wake_.wait();
@@ -108,11 +132,7 @@ std::size_t session_io::send_now(std::string_view bytes) {
   std::size_t sent = 0;
   error_code ec;
   while (sent < bytes.size() && !ec) sent += stream_.write_some_now(asio::buffer(bytes.substr(sent)), ec);
-  if (sent > 0) {
-    record_.add_out(sent);
-    lifecycle_.output(clock::now());
-  }
-  if (ec && ec != asio::error::would_block) apply(lifecycle_.write_failed(clock::now(), ec));
+  written(sent, ec);
   // What is not sent starts with the rest of a record OpenSSL holds: whoever queues it
   // retries it from the front of the queue, as a retried SSL_write must.
   return sent;

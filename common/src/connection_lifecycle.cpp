@@ -22,7 +22,7 @@ bool outranked_by_a_cut(std::optional<close_reason> reason) {
 }  // namespace
 
 std::string to_string(lifecycle_actions actions) {
-  constexpr std::array<std::pair<act::action, std::string_view>, 9> names{{{act::cancel_read, "cancel_read"},
+  constexpr std::array<std::pair<act::action, std::string_view>, 10> names{{{act::cancel_read, "cancel_read"},
                                                                            {act::cancel_write, "cancel_write"},
                                                                            {act::cancel_close, "cancel_close"},
                                                                            {act::close_socket, "close_socket"},
@@ -30,7 +30,8 @@ std::string to_string(lifecycle_actions actions) {
                                                                            {act::say_goodbye, "say_goodbye"},
                                                                            {act::stop_input, "stop_input"},
                                                                            {act::wake_writer, "wake_writer"},
-                                                                           {act::rearm, "rearm"}}};
+                                                                           {act::rearm, "rearm"},
+                                                                           {act::protocol_due, "protocol_due"}}};
   std::string text;
   for (const auto& [a, name] : names) {
     if (!actions.has(a)) continue;
@@ -46,7 +47,7 @@ connection_lifecycle::connection_lifecycle(lifecycle_role role, const lifecycle_
 void connection_lifecycle::set_reason(close_reason reason, std::string_view detail) {
   if (!reason_) {
     reason_ = reason;
-    detail_ = detail;
+    if (!detail.empty() || !peer_finished_) detail_ = detail;  // else what the peer said stays
     // Whether the truncation lost anything is a fact of the moment it happened.
     if (reason == close_reason::peer_truncated) truncated_while_owed_ = !nothing_owed();
   } else if (detail_.empty()) {
@@ -71,6 +72,7 @@ connection_lifecycle::time_point connection_lifecycle::wakeup(time_point now) co
         if (!stopping_ && limits_.idle > milliseconds::zero()) at = std::min(at, last_activity_ + limits_.idle);
         if (protocol_period_ > milliseconds::zero()) at = std::min(at, now + protocol_period_);
         if (!stopping_) at = std::min(at, protocol_at_);
+        if (!close_expired_) at = std::min(at, close_deadline_);  // a closing handshake's
         break;
       }
       if (!stopping_ && closing_since_ == time_point::max() && half_close_ == half_close::none &&
@@ -142,7 +144,14 @@ lifecycle_actions connection_lifecycle::tick(time_point now) {
           a |= stop(now, close_reason::idle_timeout);
         } else if (phase_ == lifecycle_phase::serving && !stopping_ && now >= protocol_at_) {
           protocol_at_ = time_point::max();
-          a |= stop(now, close_reason::idle_timeout, protocol_detail_);
+          if (protocol_stops_) a |= stop(now, close_reason::idle_timeout, protocol_detail_);
+          else a |= act::protocol_due;
+        } else if (!close_expired_ && now >= close_deadline_) {
+          // The peer did not answer the protocol's closing handshake: TLS's close comes next.
+          close_expired_ = true;
+          close_deadline_ = time_point::max();
+          set_reason(close_reason::shutdown_timeout, "the peer did not answer our close frame");
+          a |= cancel_pending_read();
         }
         break;
       }
@@ -280,6 +289,11 @@ lifecycle_actions connection_lifecycle::stop(time_point now, close_reason reason
       return settle(now, {});
     case lifecycle_phase::serving:
       stopping_ = true;
+      if (in_band_ && tls_usable_) {
+        if (goodbye_said_) return {};
+        goodbye_said_ = true;
+        return settle(now, act::say_goodbye | act::wake_reader);
+      }
       // Only the read: the writer flushes what is owed to the peer.
       return settle(now, cancel_pending_read() | act::wake_reader);
     default: return {};
@@ -316,16 +330,38 @@ lifecycle_actions connection_lifecycle::reading_ended(time_point now) {
   if (write_error_) set_reason(classify_io_error(write_error_), describe_tls_error(write_error_));
   lifecycle_actions a;
   // A peer that asked for the end (/quit) has had its BYE already.
-  if (server() && established_ && tls_usable_ && !peer_finished_ &&
-      (reason_ == close_reason::server_shutdown || reason_ == close_reason::idle_timeout))
+  if (server() && established_ && tls_usable_ && !peer_finished_ && !goodbye_said_ &&
+      (reason_ == close_reason::server_shutdown || reason_ == close_reason::idle_timeout)) {
+    goodbye_said_ = true;
     a |= act::say_goodbye;
+  }
   return settle(now, a);
+}
+
+void connection_lifecycle::peer_finished(std::string_view detail) {
+  stopping_ = true;
+  peer_finished_ = true;
+  if (!reason_ && detail_.empty()) detail_ = detail;
+}
+
+lifecycle_actions connection_lifecycle::closing_handshake(time_point now) {
+  if ((phase_ != lifecycle_phase::serving && phase_ != lifecycle_phase::flushing) || !tls_usable_) return {};
+  close_deadline_ = now + limits_.shutdown;
+  close_expired_ = false;
+  return settle(now, {});
+}
+
+lifecycle_actions connection_lifecycle::protocol_alarm(time_point now, std::chrono::milliseconds limit) {
+  lifecycle_actions a = protocol_deadline(now, limit, "");
+  protocol_stops_ = false;
+  return a;
 }
 
 lifecycle_actions connection_lifecycle::protocol_deadline(time_point now, std::chrono::milliseconds limit,
                                                            const char* detail) {
   protocol_at_ = now + limit;
   protocol_detail_ = detail;
+  protocol_stops_ = true;
   // The timer, armed at most one period ago, fires by the deadline: no re-arm per request.
   if (protocol_period_ == std::chrono::milliseconds::zero() || limit < protocol_period_) protocol_period_ = limit;
   return settle(now, {});

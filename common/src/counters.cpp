@@ -8,7 +8,7 @@
 namespace closenotify {
 
 std::string_view to_string(connection_protocol p) noexcept {
-  constexpr std::array<std::string_view, connection_protocol_count> names{"none", "raw", "line", "http"};
+  constexpr std::array<std::string_view, connection_protocol_count> names{"none", "raw", "line", "http", "ws"};
   return names[static_cast<std::size_t>(p)];
 }
 

@@ -333,6 +333,11 @@ std::size_t tls_stream::write_some_now(asio::const_buffer buffer, error_code& ec
   return settle(write_step(buffer), ec);
 }
 
+asio::mutable_buffer tls_stream::record_scratch() noexcept {
+  thread_local std::array<char, max_record> scratch;
+  return asio::buffer(scratch);
+}
+
 tls_stream::step tls_stream::readable_step() const {
   const core& c = *core_;
   if (c.stage_begin < c.stage_end || c.eof) return {};

@@ -71,6 +71,7 @@ class lifecycle_actions {
     stop_input = 1 << 6,    // client: stop reading standard input
     wake_writer = 1 << 7,   // client: the writer waits for the half-close decision
     rearm = 1 << 8,         // next_wakeup() moved earlier than the timer is armed for
+    protocol_due = 1 << 9,  // server: the protocol's alarm (protocol_alarm()) went off
   };
   constexpr lifecycle_actions() = default;
   constexpr lifecycle_actions(action a) : bits_(a) {}  // NOLINT: an action is a set of one
@@ -152,12 +153,10 @@ class connection_lifecycle {
   lifecycle_actions stop(time_point now, close_reason reason, std::string_view detail = {});
   lifecycle_actions abort(time_point now);  // the drain deadline: cut at once
   lifecycle_actions fail(time_point now, std::string_view what) noexcept;  // an exception in the driver
-  // The peer asked for the end (/quit): no more input wanted; the close_notify exchange
-  // that follows decides the reason.
-  void peer_finished() noexcept {
-    stopping_ = true;
-    peer_finished_ = true;
-  }
+  // The peer asked for the end (/quit, a WebSocket close frame): no more input wanted; the
+  // close_notify exchange that follows decides the reason. `detail` (what the peer said)
+  // goes with that reason unless the reason brings its own.
+  void peer_finished(std::string_view detail = {});
   // The reader is done. Says `say_goodbye` when the protocol should tell the peer why.
   lifecycle_actions reading_ended(time_point now);
   // A deadline of the protocol's own, `limit` from now (HTTP: a request must be in within
@@ -166,7 +165,19 @@ class connection_lifecycle {
   // `detail`, which must be a literal), and the protocol says its goodbye. Setting one costs
   // no timer operation: from then on the timer wakes at least once per `limit`.
   lifecycle_actions protocol_deadline(time_point now, std::chrono::milliseconds limit, const char* detail);
+  // The same, but when it passes the protocol only hears of it (`protocol_due`) and decides
+  // (WebSocket: a ping after a silence; a deadline for its pong then).
+  lifecycle_actions protocol_alarm(time_point now, std::chrono::milliseconds limit);
   void clear_protocol_deadline() noexcept { protocol_at_ = time_point::max(); }
+  // The protocol's own closing handshake begins (WebSocket: our close frame out, the peer's
+  // awaited): reading goes on until the peer's answer, for at most the shutdown limit; then
+  // the pending read is cancelled and the TLS close follows.
+  lifecycle_actions closing_handshake(time_point now);
+  // The protocol closes in band (WebSocket: close frames, with reads still pending). A stop
+  // then leaves the pending read alone and says `say_goodbye` at once: the protocol sends
+  // its close and reads on to the peer's answer (closing_handshake()). Cancelling the read
+  // would leave nothing to send it with: Beast's stream fails on any error, a cancel too.
+  void closes_in_band() noexcept { in_band_ = true; }
 
   // --- client
   lifecycle_actions local_quit(time_point now);  // Ctrl-C, SIGTERM, /quit, unreadable stdin
@@ -233,6 +244,7 @@ class connection_lifecycle {
   time_point protocol_at_ = time_point::max();
   std::chrono::milliseconds protocol_period_{0};
   const char* protocol_detail_ = "";
+  bool protocol_stops_ = true;  // the protocol deadline stops the connection; else an alarm
   std::string detail_;
   error_code write_error_;  // client: decides only if the read gives no reason
   const lifecycle_limits& limits_;
@@ -253,6 +265,8 @@ class connection_lifecycle {
   bool opening_expired_ = false;
   bool close_expired_ = false;
   bool peer_finished_ = false;
+  bool in_band_ = false;
+  bool goodbye_said_ = false;
   // Client.
   bool user_quit_ = false;
   bool quitting_ = false;  // we are ending it: the user, or an idle or shutdown deadline

@@ -14,11 +14,13 @@
 
 namespace closenotify {
 
-// What a connection spoke: chosen by ALPN or by its first bytes; `none` until then.
-enum class connection_protocol : std::uint8_t { none, raw, line, http };
-inline constexpr std::size_t connection_protocol_count = 4;
+// What a connection spoke: chosen by ALPN or by its first bytes; `none` until then. A
+// WebSocket began as HTTP and is counted as what it became.
+enum class connection_protocol : std::uint8_t { none, raw, line, http, websocket };
+inline constexpr std::size_t connection_protocol_count = 5;
 inline constexpr std::array<connection_protocol, connection_protocol_count> all_connection_protocols{
-    connection_protocol::none, connection_protocol::raw, connection_protocol::line, connection_protocol::http};
+    connection_protocol::none, connection_protocol::raw, connection_protocol::line, connection_protocol::http,
+    connection_protocol::websocket};
 std::string_view to_string(connection_protocol p) noexcept;
 
 // Upper bounds, in seconds, of the two histograms' buckets (the last bucket is +Inf).

@@ -83,11 +83,34 @@ class tls_stream {
     return asio::async_compose<Token, void(error_code, std::size_t)>(
         read_op(*this, first_buffer<asio::mutable_buffer>(buffers)), token, socket_);
   }
+  // A sequence of small buffers (a WebSocket frame's header and payload) goes out as one
+  // record: see one_record().
   template <class ConstBuffers, class Token>
   auto async_write_some(const ConstBuffers& buffers, Token&& token) {
-    return asio::async_compose<Token, void(error_code, std::size_t)>(
-        write_op(*this, first_buffer<asio::const_buffer>(buffers)), token, socket_);
+    return asio::async_compose<Token, void(error_code, std::size_t)>(write_op<ConstBuffers>(*this, buffers), token,
+                                                                     socket_);
   }
+  template <class ConstBuffers>
+  std::size_t write_some_now(const ConstBuffers& buffers, error_code& ec) {
+    return write_some_now(one_record(buffers), ec);
+  }
+
+  // What one write sends of a buffer sequence: the first buffer when it fills a record by
+  // itself or is alone; else the sequence's first record's worth, gathered into a scratch
+  // area of this thread's. Valid until the next call on this thread, which is enough:
+  // SSL_write copies it into a record at once, and a retry gathers the same bytes again.
+  template <class ConstBuffers>
+  static asio::const_buffer one_record(const ConstBuffers& buffers) {
+    auto it = asio::buffer_sequence_begin(buffers);
+    const auto end = asio::buffer_sequence_end(buffers);
+    while (it != end && asio::const_buffer(*it).size() == 0) ++it;
+    if (it == end) return {};
+    const asio::const_buffer first(*it);
+    if (first.size() >= max_record || std::next(it) == end) return first;
+    const asio::mutable_buffer scratch = record_scratch();
+    return {scratch.data(), asio::buffer_copy(scratch, buffers)};
+  }
+  static constexpr std::size_t max_record = 16 * 1024;  // RFC 8446 5.1: a record's plaintext
   // Send close_notify (unless already sent) and wait for the peer's.
   template <class Token>
   auto async_shutdown(Token&& token) {
@@ -118,6 +141,8 @@ class tls_stream {
   void expect_input() noexcept;
   void release_buffers() noexcept;
   bool input_drained() const noexcept;
+
+  static asio::mutable_buffer record_scratch() noexcept;
 
   // Like asio::ssl::stream: one record's worth at a time, from the first non-empty buffer.
   template <class Buffer, class Buffers>
@@ -224,11 +249,12 @@ class tls_stream {
     template <class Self>
     void finish(Self& self, const step& r) { self.complete(r.ec, r.bytes); }
   };
-  struct write_op : op_base<write_op> {
+  template <class ConstBuffers>
+  struct write_op : op_base<write_op<ConstBuffers>> {
     static constexpr bool stages_input() noexcept { return false; }
-    write_op(tls_stream& stream, asio::const_buffer b) : op_base(stream), buffer(b) {}
-    asio::const_buffer buffer;
-    step attempt() { return s.write_step(buffer); }
+    write_op(tls_stream& stream, const ConstBuffers& b) : op_base<write_op>(stream), buffers(b) {}
+    ConstBuffers buffers;
+    step attempt() { return this->s.write_step(one_record(buffers)); }
     template <class Self>
     void finish(Self& self, const step& r) { self.complete(r.ec, r.bytes); }
   };
