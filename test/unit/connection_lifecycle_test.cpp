@@ -461,6 +461,108 @@ BOOST_AUTO_TEST_CASE(a_line_too_long_is_a_protocol_error_and_its_answer_still_go
 
 BOOST_AUTO_TEST_SUITE_END()
 
+BOOST_AUTO_TEST_SUITE(F15_websocket_close)
+
+BOOST_AUTO_TEST_CASE(what_the_peers_close_frame_said_goes_with_the_clean_tls_end) {
+  server_at_work s;
+  s.lc.closes_in_band();
+  s.lc.read_resumed();
+  s.lc.peer_finished("the peer closed the WebSocket with 1000");
+  CHECK_ACTIONS(s.lc.reading_ended(t0 + 1s), act{});  // the peer's close was answered already
+  CHECK_STEPS(s.close(t0 + 1s, eof), shutdown_only);
+  CHECK_REASON(s.lc, close_reason::clean);
+  BOOST_TEST(s.lc.detail() == "the peer closed the WebSocket with 1000");
+}
+
+BOOST_AUTO_TEST_CASE(an_in_band_stop_leaves_the_read_pending_and_says_goodbye_once) {
+  server_at_work s;
+  s.lc.closes_in_band();
+  CHECK_ACTIONS(s.lc.stop(t0 + 1s, close_reason::server_shutdown), act::say_goodbye | act::wake_reader);
+  BOOST_TEST(!s.lc.reading_wanted());  // no new read; the pending one receives the answer
+  CHECK_ACTIONS(s.lc.stop(t0 + 2s, close_reason::idle_timeout), act{});
+  s.lc.read_ended(t0 + 2s, eof);  // the answer came, then the peer's close_notify
+  CHECK_ACTIONS(s.lc.reading_ended(t0 + 2s), act{});
+  CHECK_STEPS(s.close(t0 + 2s, eof), shutdown_only);
+  CHECK_REASON(s.lc, close_reason::server_shutdown);
+}
+
+BOOST_AUTO_TEST_CASE(a_stop_before_the_protocol_closes_in_band_cancels_the_read_and_the_goodbye_comes_later) {
+  server_at_work s;
+  CHECK_ACTIONS(s.lc.stop(t0 + 1s, close_reason::server_shutdown), act::cancel_read | act::wake_reader);
+  s.lc.read_ended(t0 + 1s, aborted);
+  s.lc.closes_in_band();
+  CHECK_ACTIONS(s.lc.reading_ended(t0 + 1s), act::say_goodbye);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(F16_websocket_close_deadline)
+
+BOOST_AUTO_TEST_CASE(an_unanswered_close_frame_cancels_the_read_at_the_shutdown_limit_then_tls_closes) {
+  server_at_work s;
+  s.lc.closes_in_band();
+  s.lc.stop(t0 + 1s, close_reason::server_shutdown);
+  s.lc.next_wakeup(t0 + 1s);
+  CHECK_ACTIONS(s.lc.closing_handshake(t0 + 1s), act::rearm);  // 5 s, before the next periodic wakeup
+  BOOST_TEST((s.lc.next_wakeup(t0 + 1s) == t0 + 6s));
+  CHECK_ACTIONS(s.lc.tick(t0 + 6s - 1ms), act{});
+  CHECK_ACTIONS(s.lc.tick(t0 + 6s), act::cancel_read);
+  CHECK_ACTIONS(s.lc.tick(t0 + 7s), act{});  // once
+  s.lc.read_ended(t0 + 6s, aborted);
+  CHECK_ACTIONS(s.lc.reading_ended(t0 + 6s), act{});
+  CHECK_STEPS(s.close(t0 + 6s, eof), shutdown_only);  // TLS's close still comes
+  CHECK_REASON(s.lc, close_reason::server_shutdown);
+  BOOST_TEST(s.lc.detail() == "the peer did not answer our close frame");
+}
+
+BOOST_AUTO_TEST_CASE(no_closing_handshake_once_tls_cannot_carry_it) {
+  server_at_work s;
+  s.lc.closes_in_band();
+  s.lc.write_waits(t0);
+  s.lc.tick(t0 + 30s);  // the write timeout: half a record is out
+  CHECK_ACTIONS(s.lc.closing_handshake(t0 + 30s), act{});
+  BOOST_TEST((s.lc.next_wakeup(t0 + 30s) == t0 + 60s));  // only the periodic wakeup
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(websocket_keepalive)
+
+BOOST_AUTO_TEST_CASE(a_protocol_alarm_only_tells_the_protocol) {
+  server_at_work s;
+  s.lc.next_wakeup(t0);
+  CHECK_ACTIONS(s.lc.protocol_alarm(t0, 1s), act::rearm);
+  s.lc.next_wakeup(t0);
+  CHECK_ACTIONS(s.lc.tick(t0 + 1s), act::protocol_due);
+  CHECK_ACTIONS(s.lc.tick(t0 + 2s), act{});  // once
+  BOOST_TEST(s.lc.reading_wanted());
+  BOOST_TEST(!s.lc.reason());
+}
+
+BOOST_AUTO_TEST_CASE(an_unanswered_ping_stops_the_connection_as_idle_with_a_goodbye_in_band) {
+  server_at_work s;
+  s.lc.closes_in_band();
+  s.lc.protocol_alarm(t0, 1s);
+  s.lc.next_wakeup(t0);  // the driver re-arms, as `rearm` asked
+  CHECK_ACTIONS(s.lc.tick(t0 + 1s), act::protocol_due);
+  s.lc.protocol_deadline(t0 + 1s, 1s, "no answer to our ping");  // the protocol pinged
+  s.lc.next_wakeup(t0 + 1s);
+  CHECK_ACTIONS(s.lc.tick(t0 + 2s), act::say_goodbye | act::wake_reader);
+  CHECK_REASON(s.lc, close_reason::idle_timeout);
+  BOOST_TEST(s.lc.detail() == "no answer to our ping");
+}
+
+BOOST_AUTO_TEST_CASE(an_answer_turns_the_deadline_back_into_an_alarm) {
+  server_at_work s;
+  s.lc.closes_in_band();
+  s.lc.protocol_deadline(t0, 1s, "no answer to our ping");
+  s.lc.protocol_alarm(t0 + 500ms, 1s);  // the pong came
+  CHECK_ACTIONS(s.lc.tick(t0 + 1500ms), act::protocol_due);
+  BOOST_TEST(!s.lc.reason());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
 // The first reason wins; later ones neither replace it nor its detail (Boost.MySQL's
 // close_connection: "the first error code wins").
 BOOST_AUTO_TEST_SUITE(first_reason_wins)

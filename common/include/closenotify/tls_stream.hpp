@@ -106,7 +106,9 @@ class tls_stream {
     while (it != end && asio::const_buffer(*it).size() == 0) ++it;
     if (it == end) return {};
     const asio::const_buffer first(*it);
-    if (first.size() >= max_record || std::next(it) == end) return first;
+    auto next = std::next(it);
+    while (next != end && asio::const_buffer(*next).size() == 0) ++next;
+    if (first.size() >= max_record || next == end) return first;
     const asio::mutable_buffer scratch = record_scratch();
     return {scratch.data(), asio::buffer_copy(scratch, buffers)};
   }
