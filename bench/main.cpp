@@ -23,6 +23,8 @@ std::optional<mode> parse_mode(std::string_view m) {
   if (m == "latency") return mode::latency;
   if (m == "idle") return mode::idle;
   if (m == "drain") return mode::drain;
+  if (m == "ws-echo") return mode::ws_echo;
+  if (m == "ws-hold") return mode::ws_hold;
   return std::nullopt;
 }
 
@@ -54,14 +56,18 @@ int main(int argc, char* argv[]) {
       "  bulk       C connections each sending --bytes while reading the echo, every byte checked: MB/s one way\n"
       "  latency    C connections ping-ponging --message-size bytes through the echo: rps, p50/p99/p999\n"
       "  idle       hold C handshaken connections for --duration, then close them cleanly\n"
-      "  drain      hold C connections, SIGTERM --server-pid, count close_notify and time to the last close\n\nOptions");
+      "  drain      hold C connections, SIGTERM --server-pid, count close_notify and time to the last close\n"
+      "  ws-echo    C WebSocket connections (wss, --path) each sending a --message-size binary message and\n"
+      "             awaiting its echo, again and again: msgs/s, p50/p99/p999\n"
+      "  ws-hold    hold C upgraded WebSocket connections idle for --duration, then close them cleanly\n\nOptions");
   // clang-format off
   desc.add_options()
     ("help,h", "show this help")
     ("connections,c", po::value<std::size_t>()->default_value(1), "connections (or workers)")
-    ("duration,d", po::value<std::string>()->default_value("5s"), "how long (handshake, latency, idle); drain: how long to wait for the server to end its connections, and then to exit")
+    ("duration,d", po::value<std::string>()->default_value("5s"), "how long (handshake, latency, idle, ws-echo, ws-hold); drain: how long to wait for the server to end its connections, and then to exit")
     ("bytes,b", po::value<std::uint64_t>()->default_value(64ull << 20), "bulk: bytes per connection, each way")
-    ("message-size", po::value<std::size_t>()->default_value(64), "latency: bytes per message")
+    ("message-size", po::value<std::size_t>()->default_value(64), "latency, ws-echo: bytes per message")
+    ("path", po::value<std::string>()->default_value("/ws"), "ws-echo, ws-hold: the WebSocket's request target")
     ("server-pid", po::value<pid_t>()->default_value(0), "drain: the server process to SIGTERM")
     ("cafile", po::value<std::string>(), "verify the server against this CA (default: no verification)")
     ("quiet,q", po::bool_switch(), "no progress lines");
@@ -94,6 +100,8 @@ int main(int argc, char* argv[]) {
     config.bytes = vm["bytes"].as<std::uint64_t>();
     config.message_size = std::max<std::size_t>(1, vm["message-size"].as<std::size_t>());
     config.server_pid = vm["server-pid"].as<pid_t>();
+    config.ws_path = vm["path"].as<std::string>();
+    if (config.ws_path.empty() || config.ws_path.front() != '/') throw std::invalid_argument("--path must start with /");
     if (config.what == mode::drain && config.server_pid <= 0) throw std::invalid_argument("drain needs --server-pid");
     if (vm.count("cafile")) config.cafile = vm["cafile"].as<std::string>();
     config.progress = !vm["quiet"].as<bool>();
@@ -124,6 +132,8 @@ int main(int argc, char* argv[]) {
           case mode::latency: result = co_await run_latency(env); break;
           case mode::idle:
           case mode::drain: result = co_await run_hold(env); break;
+          case mode::ws_echo: result = co_await run_ws_echo(env); break;
+          case mode::ws_hold: result = co_await run_ws_hold(env); break;
         }
         finished = true;
       },

@@ -21,6 +21,8 @@ asio::awaitable<std::string> run_handshakes(bench_env env);
 asio::awaitable<std::string> run_bulk(bench_env env);
 asio::awaitable<std::string> run_latency(bench_env env);
 asio::awaitable<std::string> run_hold(bench_env env);  // idle and drain
+asio::awaitable<std::string> run_ws_echo(bench_env env);
+asio::awaitable<std::string> run_ws_hold(bench_env env);
 
 // Runs make(0) ... make(n - 1) at once and waits for all; returns how many failed (threw).
 asio::awaitable<std::uint64_t> run_concurrently(asio::io_context& ioc, std::size_t n,
