@@ -10,27 +10,13 @@
 
 #include "server_process.hpp"
 #include "tls_peer.hpp"
+#include "web_support.hpp"
 
 using namespace closenotify;
 using namespace closenotify::test;
 using namespace asio::experimental::awaitable_operators;
 
 namespace {
-struct finished {
-  int status;
-  captured output;
-};
-
-finished run_to_exit(std::vector<std::string> argv, std::string input = {}) {
-  child_process child(piped(std::move(argv)));
-  if (!input.empty()) child.write_stdin(input);
-  child.close_stdin();
-  const auto status = child.wait_exit(60s);
-  BOOST_REQUIRE_MESSAGE(status.has_value(), "did not exit: " + child.snapshot().err);
-  child.wait_for([](const captured& c) { return c.out_closed && c.err_closed; }, 10s);
-  return {*status, child.snapshot()};
-}
-
 std::vector<std::string> curl(const server_process& server, std::vector<std::string> args) {
   std::vector<std::string> argv{"curl", "--silent", "--show-error", "--http1.1", "--cacert", server.cert_path()};
   argv.insert(argv.end(), args.begin(), args.end());
@@ -60,8 +46,6 @@ asio::awaitable<std::string> read_response(tls_stream& s, std::string& pending, 
     pending.append(buf, n);
   }
 }
-
-bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
 
 // The server's Prometheus text, parsed by prometheus_client (Debian's python3-prometheus-client).
 boost::json::object scrape(const server_process& server) {

@@ -11,26 +11,13 @@
 
 #include "server_process.hpp"
 #include "tls_peer.hpp"
+#include "web_support.hpp"
 
 using namespace closenotify;
 using namespace closenotify::test;
 
 namespace {
 using clock = std::chrono::steady_clock;
-
-struct finished {
-  int status;
-  captured output;
-};
-
-finished run_to_exit(std::vector<std::string> argv) {
-  child_process child(piped(std::move(argv)));
-  child.close_stdin();
-  const auto status = child.wait_exit(150s);
-  BOOST_REQUIRE_MESSAGE(status.has_value(), "did not exit: " + child.snapshot().err);
-  child.wait_for([](const captured& c) { return c.out_closed && c.err_closed; }, 10s);
-  return {*status, child.snapshot()};
-}
 
 std::string wss_url(const server_process& server, std::string_view path) {
   return "wss://localhost:" + std::to_string(server.port()) + std::string(path);
@@ -50,8 +37,6 @@ boost::json::object last_json_line(const std::string& out) {
   const auto begin = out.find_last_of('\n', end);
   return boost::json::parse(out.substr(begin == std::string::npos ? 0 : begin + 1, end + 1)).as_object();
 }
-
-bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
 
 // --- raw frames, as RFC 6455 5.2 lays them out
 enum opcode : std::uint8_t { text = 0x1, binary = 0x2, close_frame = 0x8, ping = 0x9, pong = 0xa };
