@@ -1,5 +1,7 @@
 #include "websocket_handler.hpp"
 
+#include <exception>
+
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/websocket/error.hpp>
@@ -56,7 +58,15 @@ websocket_handler::websocket_handler(session_io& io, const session_env& env, web
 websocket_handler::~websocket_handler() = default;
 
 asio::awaitable<void> websocket_handler::run() {
-  co_await serve();
+  // A throw must not leave this handler while a ping or our close still refers to it: the
+  // failure cancels them, they end, then the exception goes on to the session.
+  std::exception_ptr failed;
+  try {
+    co_await serve();
+  } catch (...) {
+    failed = std::current_exception();
+    io_.fail("the WebSocket handler failed");
+  }
   io_.clear_protocol_deadline();
   io_.end_of_reading();  // a stop that came before a read was pending says its goodbye here
   // Every operation on the stream must be over before it goes. Each is bounded: a ping or our
@@ -64,6 +74,7 @@ asio::awaitable<void> websocket_handler::run() {
   // handshake's deadline.
   while (under_way_ > 0) co_await state_->ops_done.wait();
   io_.closes_in_band(nullptr);
+  if (failed) std::rethrow_exception(failed);
 }
 
 void websocket_handler::started() { ++under_way_; }
