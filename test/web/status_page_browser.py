@@ -12,7 +12,7 @@ screenshot and prints one JSON object on stdout.  Exit 0 if everything held,
 1 otherwise (the JSON then has an "error" describing what was last seen).
 
 Only the standard library and Debian's python3-websockets (10.x) are used.
-The whole run is bounded (about 90 s at most: a loaded machine can take long to start a browser).
+The whole run is bounded (about 110 s at most: a browser launch that hangs is retried).
 """
 
 import asyncio
@@ -31,10 +31,14 @@ import urllib.request
 
 import websockets
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# Debian's /usr/bin/chromium is a shell wrapper (it runs /etc/chromium.d/* first); the
+# binary itself starts the same browser without it.
+CHROMIUM = os.environ.get("CHROMIUM") or next(
+    (p for p in ("/usr/lib/chromium/chromium", "/usr/bin/chromium") if os.path.exists(p)), "/usr/bin/chromium")
 
-TOTAL_BUDGET = 90.0      # seconds for everything but the final cleanup (a loaded CI machine is slow to start a browser)
-STARTUP_TIMEOUT = 45.0   # chromium until DevToolsActivePort appears
+TOTAL_BUDGET = 110.0      # seconds for everything but the final cleanup (a loaded CI machine is slow to start a browser)
+STARTUP_TIMEOUT = 20.0   # chromium until DevToolsActivePort appears, per attempt
+STARTUP_ATTEMPTS = 3     # a launch that hangs (seen once on a loaded CI machine) is killed and retried
 PAGE_TIMEOUT = 30.0      # navigation until all page conditions hold
 ECHO_TIMEOUT = 5.0       # click until the echo reply shows
 POLL_INTERVAL = 0.1
@@ -136,20 +140,28 @@ class Browser:
             if self.proc.poll() is not None:
                 return None
             time.sleep(0.05)
-        raise Failure("chromium did not write DevToolsActivePort within %.0f s" % STARTUP_TIMEOUT,
-                      chromium_stderr_tail=stderr_tail(self.log_path))
+        return "hung"
 
     def start(self):
-        self._launch("--headless=new")
-        port = self._wait_port()
+        port = "hung"
+        for _ in range(STARTUP_ATTEMPTS):
+            self._launch("--headless=new")
+            port = self._wait_port()
+            if port != "hung":
+                break
+            self._kill()
+            shutil.rmtree(self.profile, ignore_errors=True)
+        if port == "hung":
+            raise Failure("chromium did not write DevToolsActivePort within %.0f s, %d times"
+                          % (STARTUP_TIMEOUT, STARTUP_ATTEMPTS), chromium_stderr_tail=stderr_tail(self.log_path))
         if port is None:
             # exited early: retry once with the plain flag
             self._kill()
             shutil.rmtree(self.profile, ignore_errors=True)
             self._launch("--headless")
             port = self._wait_port()
-        if port is None:
-            raise Failure("chromium exited (rc %s) before opening DevTools" % self.proc.returncode,
+        if port is None or port == "hung":
+            raise Failure("chromium exited or hung before opening DevTools (rc %s)" % self.proc.poll(),
                           chromium_stderr_tail=stderr_tail(self.log_path))
         self.port = port
 
