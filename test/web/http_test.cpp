@@ -7,6 +7,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <csignal>
+#include <ctime>
 
 #include "server_process.hpp"
 #include "tls_peer.hpp"
@@ -144,6 +145,54 @@ BOOST_AUTO_TEST_CASE(pipelined_keep_alive_requests_then_connection_close_end_wit
   BOOST_TEST(server.stop() == 0);
 }
 
+// The fixed answers are serialized once a second and reused: each still carries the Date of
+// its second, its request's HTTP version and its keep-alive.
+BOOST_AUTO_TEST_CASE(reused_answers_follow_the_clock_the_version_and_keep_alive) {
+  server_process server;
+  asio::io_context ioc;
+  auto ctx = client_context(server.cert_path(), {"http/1.1"});
+  const auto date_of = [](const std::string& response) {
+    const auto at = response.find("\r\nDate: ");
+    return at == std::string::npos ? std::string{} : response.substr(at + 8, response.find("\r\n", at + 2) - at - 8);
+  };
+  const auto http_date = [](std::time_t t) {
+    std::tm utc{};
+    gmtime_r(&t, &utc);
+    char text[64];
+    std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &utc);
+    return std::string(text);
+  };
+  run(ioc, [&]() -> asio::awaitable<void> {
+    auto s = co_await tls_connect(server.port(), ctx);
+    std::string pending;
+    co_await write_all(s, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    const std::time_t before = std::time(nullptr);
+    const std::string first = co_await read_response(s, pending);
+    const std::string first_date = date_of(first);
+    BOOST_TEST((first_date == http_date(before) || first_date == http_date(before + 1)), first);
+    // The next second, on the same connection: a new Date.
+    asio::steady_timer tick(co_await asio::this_coro::executor);
+    while (std::time(nullptr) <= before + 1) {
+      tick.expires_after(std::chrono::milliseconds(20));
+      co_await tick.async_wait(asio::use_awaitable);
+    }
+    co_await write_all(s, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    const std::time_t after = std::time(nullptr);
+    const std::string second = co_await read_response(s, pending);
+    const std::string second_date = date_of(second);
+    BOOST_TEST(second_date != first_date, second);
+    BOOST_TEST((second_date == http_date(after) || second_date == http_date(after + 1)), second);
+    // HTTP/1.0 without keep-alive: its own status line, and the end of the connection.
+    co_await write_all(s, "GET /healthz HTTP/1.0\r\n\r\n");
+    const std::string old = co_await read_response(s, pending);
+    BOOST_TEST(old.starts_with("HTTP/1.0 200 OK\r\n"), old);
+    BOOST_TEST(!contains(old, "Keep-Alive"), old);
+    BOOST_TEST(old.ends_with("\r\n\r\nok\n"), old);
+    co_await expect_close_notify_and_fin(s, pending);
+  });
+  BOOST_TEST(server.stop() == 0);
+}
+
 BOOST_AUTO_TEST_CASE(a_body_over_the_limit_is_413_read_whole_then_close_notify_and_fin_never_a_reset) {
   server_process server({"--max-body-size", "1024"});
   asio::io_context ioc;
@@ -269,7 +318,7 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(F19_http_drain)
 
-BOOST_AUTO_TEST_CASE(sigterm_gives_an_idle_keep_alive_peer_close_notify_and_a_request_under_way_503) {
+BOOST_AUTO_TEST_CASE(sigterm_gives_an_idle_keep_alive_peer_close_notify_and_readyz_under_way_503) {
   server_process server;
   asio::io_context ioc;
   auto ctx = client_context(server.cert_path(), {"http/1.1"});
@@ -278,7 +327,7 @@ BOOST_AUTO_TEST_CASE(sigterm_gives_an_idle_keep_alive_peer_close_notify_and_a_re
   run(ioc, [&]() -> asio::awaitable<void> {
     idle.emplace(co_await tls_connect(server.port(), ctx));
     midway.emplace(co_await tls_connect(server.port(), ctx));
-    const std::string half = "GET /healthz HTTP/1.1\r\nHo";
+    const std::string half = "GET /readyz HTTP/1.1\r\nHo";
     co_await write_all(*midway, half);
     // Until the server has read those bytes (its received-bytes counter says so), asked
     // over the keep-alive connection.
