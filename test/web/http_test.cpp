@@ -182,7 +182,12 @@ BOOST_AUTO_TEST_CASE(reused_answers_follow_the_clock_the_version_and_keep_alive)
     const std::string second_date = date_of(second);
     BOOST_TEST(second_date != first_date, second);
     BOOST_TEST((second_date == http_date(after) || second_date == http_date(after + 1)), second);
-    // HTTP/1.0 without keep-alive: its own status line, and the end of the connection.
+    // HTTP/1.0 with keep-alive (the same answer but for the version), then without: its own
+    // status line, and the end of the connection.
+    co_await write_all(s, "GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    const std::string kept = co_await read_response(s, pending);
+    BOOST_TEST(kept.starts_with("HTTP/1.0 200 OK\r\n"), kept);
+    BOOST_TEST(contains(kept, "\r\nConnection: keep-alive\r\n"), kept);
     co_await write_all(s, "GET /healthz HTTP/1.0\r\n\r\n");
     const std::string old = co_await read_response(s, pending);
     BOOST_TEST(old.starts_with("HTTP/1.0 200 OK\r\n"), old);
