@@ -404,6 +404,13 @@ BOOST_AUTO_TEST_CASE(a_request_for_a_websocket_without_upgrade_is_426_and_the_co
     BOOST_TEST(head.starts_with("HTTP/1.1 426 Upgrade Required\r\n"), head);
     BOOST_TEST(contains(head, "Upgrade: websocket\r\n"), head);
     BOOST_TEST(!contains(head, "Connection: close"), head);
+    // The connection stays: the next request on it is answered.
+    co_await read_body(s, pending, content_length(head));
+    co_await write_all(s, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    const std::string next = co_await read_head(s, pending);
+    BOOST_TEST(next.starts_with("HTTP/1.1 200 OK\r\n"), next);
+    co_await read_body(s, pending, content_length(next));
+    co_await expect_close_notify_and_fin(s, pending);
   }, 10s);
   BOOST_TEST(server.stop() == 0);
 }
