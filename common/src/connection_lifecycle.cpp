@@ -80,6 +80,7 @@ connection_lifecycle::time_point connection_lifecycle::wakeup(time_point now) co
         at = last_activity_ + limits_.idle;
       at = std::min(at, closing_deadline());
       if (half_close_waits()) at = std::min(at, last_activity_ + limits_.eof_wait);
+      if (!close_expired_) at = std::min(at, close_deadline_);  // a closing handshake's
       break;
     case lifecycle_phase::closing:
     case lifecycle_phase::lingering:
@@ -179,6 +180,13 @@ lifecycle_actions connection_lifecycle::tick(time_point now) {
       } else if (half_close_waits() && now - last_activity_ >= limits_.eof_wait) {
         half_close_ = half_close::due;  // the server has been quiet: it said what it had to say
         a |= act::wake_writer;
+      }
+      if (!close_expired_ && now >= close_deadline_) {
+        // The server did not answer our close frame: TLS's close comes next.
+        close_expired_ = true;
+        close_deadline_ = time_point::max();
+        set_reason(close_reason::shutdown_timeout, "the server did not answer our close frame");
+        a |= cancel_pending_read();
       }
       break;
     case lifecycle_phase::closing:
@@ -372,6 +380,12 @@ lifecycle_actions connection_lifecycle::quit_client(time_point now) {
   quitting_ = true;
   if (half_close_ == half_close::waiting_quiet || half_close_ == half_close::due) half_close_ = half_close::none;
   if (closing_since_ == time_point::max()) closing_since_ = now;  // a waiting write gets --shutdown-timeout
+  // In band (WebSocket): the read stays for the server's answer to our close frame.
+  if (in_band_ && tls_usable_ && phase_ == lifecycle_phase::serving) {
+    if (goodbye_said_) return settle(now, act::stop_input | act::wake_writer);
+    goodbye_said_ = true;
+    return settle(now, act::say_goodbye | act::stop_input | act::wake_writer);
+  }
   // Seed 003's order: the pending read is cancelled and completes before any shutdown.
   return settle(now, cancel_pending_read() | act::stop_input | act::wake_writer);
 }
@@ -413,6 +427,13 @@ lifecycle_actions connection_lifecycle::local_quit(time_point now) {
 
 lifecycle_actions connection_lifecycle::input_ended(time_point now) {
   if (stopping_ || half_close_ != half_close::none || phase_ != lifecycle_phase::serving) return {};
+  // In band, the end of input is the protocol's close (WebSocket 1000), not TLS's half-close:
+  // the server's answers still on their way come before its close frame.
+  if (in_band_ && tls_usable_) {
+    if (goodbye_said_) return {};
+    goodbye_said_ = true;
+    return settle(now, act::say_goodbye | act::stop_input);
+  }
   half_close_ = half_close_possible_ ? half_close::due : half_close::waiting_quiet;
   return settle(now, act::wake_writer);
 }

@@ -486,6 +486,53 @@ BOOST_AUTO_TEST_CASE(an_in_band_stop_leaves_the_read_pending_and_says_goodbye_on
   CHECK_REASON(s.lc, close_reason::server_shutdown);
 }
 
+BOOST_AUTO_TEST_CASE(a_client_quit_in_band_says_goodbye_once_and_leaves_the_read_for_the_answer) {
+  client_at_work s;
+  s.lc.closes_in_band();
+  s.lc.read_started();
+  CHECK_ACTIONS(s.lc.local_quit(t0 + 1s), act::say_goodbye | act::stop_input | act::wake_writer);
+  BOOST_TEST(!s.lc.reading_wanted());
+  s.lc.closing_handshake(t0 + 1s);
+  CHECK_ACTIONS(s.lc.tick(t0 + 2s), act{});  // the read stays
+  s.lc.read_resumed();
+  s.lc.peer_finished("the server answered our close with 1000");
+  CHECK_STEPS(s.close(t0 + 2s, eof), shutdown_only);
+  CHECK_REASON(s.lc, close_reason::local_quit);
+  BOOST_TEST(s.lc.exit_status() == exit_clean);
+}
+
+BOOST_AUTO_TEST_CASE(a_client_in_band_ends_its_input_with_the_close_frame_not_a_tls_half_close) {
+  client_at_work s;
+  s.lc.closes_in_band();
+  CHECK_ACTIONS(s.lc.input_ended(t0 + 1s), act::say_goodbye | act::stop_input);
+  BOOST_TEST(!s.lc.half_close_due());
+  BOOST_TEST(!s.lc.half_close_waits());
+  CHECK_ACTIONS(s.lc.input_ended(t0 + 1s), act{});
+  CHECK_ACTIONS(s.lc.local_quit(t0 + 2s), act::stop_input | act::wake_writer);  // the goodbye is said already
+}
+
+BOOST_AUTO_TEST_CASE(a_server_close_frame_then_a_tcp_end_without_close_notify_is_exit_7) {
+  client_at_work s;
+  s.lc.closes_in_band();
+  s.lc.read_resumed();
+  s.lc.peer_finished("the server closed the WebSocket with 1001");
+  CHECK_STEPS(s.close(t0 + 1s, truncated), shutdown_then_linger);
+  CHECK_REASON(s.lc, close_reason::peer_truncated);
+  BOOST_TEST(s.lc.exit_status() == exit_truncated);
+}
+
+BOOST_AUTO_TEST_CASE(a_client_in_band_whose_message_never_went_out_cancels_the_read_at_the_shutdown_limit) {
+  client_at_work s;
+  s.lc.closes_in_band();
+  s.lc.read_started();
+  s.lc.write_waits(t0);  // a message the server does not take
+  // The waiting write gets --shutdown-timeout from the quit: the timer must wake by then.
+  CHECK_ACTIONS(s.lc.local_quit(t0), act::say_goodbye | act::stop_input | act::wake_writer | act::rearm);
+  // Half a record is out: no close frame can follow, and the read is not kept for one.
+  CHECK_ACTIONS(s.lc.tick(t0 + 5s), act::cancel_write | act::cancel_read | act::stop_input | act::wake_writer);
+  BOOST_TEST(!s.lc.tls_usable());
+}
+
 BOOST_AUTO_TEST_CASE(a_stop_before_the_protocol_closes_in_band_cancels_the_read_and_the_goodbye_comes_later) {
   server_at_work s;
   CHECK_ACTIONS(s.lc.stop(t0 + 1s, close_reason::server_shutdown), act::cancel_read | act::wake_reader);
@@ -513,6 +560,24 @@ BOOST_AUTO_TEST_CASE(an_unanswered_close_frame_cancels_the_read_at_the_shutdown_
   CHECK_STEPS(s.close(t0 + 6s, eof), shutdown_only);  // TLS's close still comes
   CHECK_REASON(s.lc, close_reason::server_shutdown);
   BOOST_TEST(s.lc.detail() == "the peer did not answer our close frame");
+}
+
+BOOST_AUTO_TEST_CASE(a_client_whose_close_frame_is_unanswered_cancels_the_read_at_the_shutdown_limit_exit_9) {
+  client_at_work s;
+  s.lc.closes_in_band();
+  s.lc.read_started();
+  s.lc.input_ended(t0 + 1s);
+  s.lc.next_wakeup(t0 + 1s);
+  CHECK_ACTIONS(s.lc.closing_handshake(t0 + 1s), act::rearm);
+  BOOST_TEST((s.lc.next_wakeup(t0 + 1s) == t0 + 6s));
+  CHECK_ACTIONS(s.lc.tick(t0 + 6s - 1ms), act{});
+  CHECK_ACTIONS(s.lc.tick(t0 + 6s), act::cancel_read);
+  CHECK_ACTIONS(s.lc.tick(t0 + 7s), act{});  // once
+  s.lc.read_ended(t0 + 6s, aborted);
+  CHECK_STEPS(s.close(t0 + 6s, eof), shutdown_only);  // TLS's close still comes
+  CHECK_REASON(s.lc, close_reason::shutdown_timeout);
+  BOOST_TEST(s.lc.detail() == "the server did not answer our close frame");
+  BOOST_TEST(s.lc.exit_status() == exit_shutdown_timeout);
 }
 
 BOOST_AUTO_TEST_CASE(no_closing_handshake_once_tls_cannot_carry_it) {

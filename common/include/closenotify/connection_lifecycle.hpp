@@ -67,7 +67,7 @@ class lifecycle_actions {
     cancel_close = 1 << 2,  // the close step under way (TLS shutdown or linger)
     close_socket = 1 << 3,  // at once, with no close step: the connection is cut
     wake_reader = 1 << 4,   // server: a reader waiting for room in the queue must look again
-    say_goodbye = 1 << 5,   // server: the protocol's goodbye (BYE <reason>) before the close
+    say_goodbye = 1 << 5,   // the protocol's goodbye (BYE <reason>, a WebSocket close frame) before the close
     stop_input = 1 << 6,    // client: stop reading standard input
     wake_writer = 1 << 7,   // client: the writer waits for the half-close decision
     rearm = 1 << 8,         // next_wakeup() moved earlier than the timer is armed for
@@ -177,6 +177,9 @@ class connection_lifecycle {
   // then leaves the pending read alone and says `say_goodbye` at once: the protocol sends
   // its close and reads on to the peer's answer (closing_handshake()). Cancelling the read
   // would leave nothing to send it with: Beast's stream fails on any error, a cancel too.
+  // For the client likewise: a quit, a deadline or the end of input says `say_goodbye`
+  // (once) instead of cancelling the read or half-closing TLS; the driver sends its close
+  // frame and calls closing_handshake(), and an unanswered one is shutdown_timeout (exit 9).
   void closes_in_band() noexcept { in_band_ = true; }
 
   // --- client
