@@ -7,26 +7,16 @@
 // Beast's templates are compiled here only; its non-template parts once, in beast_impl.cpp.
 #include <cstdio>
 
-#include <boost/asio/append.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/role.hpp>
 #include <boost/beast/websocket/stream.hpp>
 #include <fmt/format.h>
 
 #include "closenotify/deadline.hpp"
+#include "closenotify/websocket_teardown.hpp"
 #include "latency_recorder.hpp"
 #include "modes.hpp"
 
 namespace closenotify {
-
-// Found by Beast through argument-dependent lookup, in place of its own teardown: after the
-// close frames the TLS close is close_connection()'s (close_notify both ways, bounded).
-template <class Handler>
-void async_teardown(boost::beast::role_type, tls_stream& stream, Handler&& handler) {
-  asio::post(stream.get_executor(), asio::append(std::forward<Handler>(handler), error_code{}));
-}
-inline void teardown(boost::beast::role_type, tls_stream&, error_code& ec) { ec = {}; }
 
 namespace bench {
 

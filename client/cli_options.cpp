@@ -4,6 +4,7 @@
 
 #include <boost/algorithm/string/split.hpp>
 #include <boost/program_options.hpp>
+#include <boost/url/parse.hpp>
 
 #include "closenotify/config_parse.hpp"
 #include "closenotify/exit_code.hpp"
@@ -19,6 +20,58 @@ using usage_error = std::invalid_argument;
 std::chrono::milliseconds duration_option(const po::variables_map& vm, const char* name) {
   return require_duration(name, vm[name].as<std::string>());
 }
+
+// wss://HOST[:PORT]/PATH (RFC 6455 3), parsed by Boost.URL.
+void parse_url(const std::string& given, cli_config& config) {
+  const auto parsed = boost::urls::parse_uri(given);
+  if (!parsed) throw usage_error("'" + given + "' is not a URL: " + parsed.error().message());
+  const boost::urls::url_view& url = *parsed;
+  const std::string scheme(url.scheme());
+  if (scheme == "ws")
+    throw usage_error("ws:// is WebSocket without TLS: anyone on the path reads and changes it; use wss://");
+  if (scheme != "wss") throw usage_error("'" + scheme + "://' is not supported: give wss://HOST[:PORT]/PATH or HOST[:PORT]");
+  if (!url.has_authority() || url.host().empty()) throw usage_error("'" + given + "' names no host");
+  if (url.has_userinfo()) throw usage_error("'" + given + "': user information in a wss:// URL is not supported");
+  if (url.has_fragment()) throw usage_error("'" + given + "': a WebSocket URL has no fragment (RFC 6455 3)");
+  config.host = url.host_address();
+  config.port = 443;
+  if (url.has_port()) {
+    if (url.port_number() == 0) throw usage_error("'" + given + "': the port must be 1 to 65535");
+    config.port = url.port_number();
+  }
+  config.websocket.enabled = true;
+  config.websocket.target = url.encoded_path().empty() ? "/" : std::string(url.encoded_path());
+  if (url.has_query()) config.websocket.target += "?" + std::string(url.encoded_query());
+  config.websocket.host = std::string(url.encoded_host_and_port());
+  if (url.has_port() && config.port == 443) config.websocket.host = std::string(url.encoded_host());
+}
+
+void parse_websocket_options(const po::variables_map& vm, cli_config& config) {
+  websocket_config& ws = config.websocket;
+  const bool asked = vm["binary"].as<bool>() || vm["text"].as<bool>() || vm.count("header") || vm.count("subprotocol") ||
+                     vm.count("origin") || !vm["chunk"].defaulted();
+  if (!ws.enabled) {
+    if (asked) throw usage_error("--binary, --text, --chunk, --header, --subprotocol and --origin are for wss:// URLs");
+    return;
+  }
+  if (config.raw) throw usage_error("--raw is for HOST[:PORT]; a wss:// URL speaks WebSocket");
+  if (vm["binary"].as<bool>() && vm["text"].as<bool>()) throw usage_error("--binary or --text, not both");
+  ws.binary = vm["binary"].as<bool>();
+  ws.chunk = vm["chunk"].as<std::size_t>();
+  if (ws.chunk == 0 || ws.chunk > 16 * 1024 * 1024) throw usage_error("--chunk: 1 byte to 16 MiB");
+  if (vm.count("header")) {
+    for (const std::string& h : vm["header"].as<std::vector<std::string>>()) {
+      const auto colon = h.find(':');
+      if (colon == std::string::npos || colon == 0 || h.find_first_of("\r\n") != std::string::npos)
+        throw usage_error("--header '" + h + "': give 'Name: value' on one line");
+      std::string value = h.substr(colon + 1);
+      value.erase(0, value.find_first_not_of(" \t"));
+      ws.headers.emplace_back(h.substr(0, colon), value);
+    }
+  }
+  if (vm.count("subprotocol")) ws.subprotocol = vm["subprotocol"].as<std::string>();
+  if (vm.count("origin")) ws.origin = vm["origin"].as<std::string>();
+}
 }  // namespace
 
 std::variant<cli_config, options_exit> parse_options(int argc, const char* const argv[]) {
@@ -26,11 +79,15 @@ std::variant<cli_config, options_exit> parse_options(int argc, const char* const
   po::options_description desc(
       "closenotify-cli: a TLS client for the terminal and for pipes that verifies by default,\n"
       "passes bytes faithfully and ends every connection with a clean close.\n\n"
-      "Usage: closenotify-cli [options] HOST[:PORT]     (default port 4433)\n\n"
+      "Usage: closenotify-cli [options] HOST[:PORT]     (default port 4433)\n"
+      "       closenotify-cli [options] wss://HOST[:PORT]/PATH     (default port 443)\n\n"
       "  interactive when stdin is a terminal: type lines; /quit, Ctrl-D or Ctrl-C to end\n"
       "  a pipe otherwise: at the end of input it sends close_notify and still receives\n"
       "  everything the server sends until the server's close_notify (TLS 1.2: once the\n"
-      "  server has been quiet for --eof-wait)\n\nOptions");
+      "  server has been quiet for --eof-wait)\n"
+      "  wss://: each line is a text message and each message received a line (--binary:\n"
+      "  stdin in --chunk byte binary messages, stdout the payloads); the end of input or a\n"
+      "  quit sends close 1000 and receives until the server's close frame, then TLS closes\n\nOptions");
   // clang-format off
   desc.add_options()
     ("help,h", "show this help and exit")
@@ -48,6 +105,12 @@ std::variant<cli_config, options_exit> parse_options(int argc, const char* const
     ("shutdown-timeout", po::value<std::string>()->default_value("5s"), "once closing: how long the server gets to take our last bytes, and after our close_notify how long it may be silent before its own")
     ("idle-timeout", po::value<std::string>()->default_value("0"), "close when nothing moved for this long (0: never)")
     ("eof-wait", po::value<std::string>()->default_value("1s"), "TLS 1.2 only (it has no half-close): after the end of input, how long the server must be quiet before our close_notify")
+    ("binary", po::bool_switch(), "wss://: stdin in binary messages of --chunk bytes; stdout the payloads as they are")
+    ("text", po::bool_switch(), "wss://: each line of stdin a text message (the default)")
+    ("chunk", po::value<std::size_t>()->default_value(16 * 1024), "wss:// --binary: bytes per message")
+    ("header", po::value<std::vector<std::string>>(), "wss://: an extra request header 'Name: value' (repeatable)")
+    ("subprotocol", po::value<std::string>(), "wss://: the subprotocol to ask for (Sec-WebSocket-Protocol)")
+    ("origin", po::value<std::string>(), "wss://: the Origin header to send")
     ("quiet,q", po::bool_switch(), "no status lines on stderr (errors still show)")
     ("json", po::bool_switch(), "at exit, one JSON object on stderr describing the connection");
   po::options_description hidden;
@@ -69,10 +132,15 @@ std::variant<cli_config, options_exit> parse_options(int argc, const char* const
     }
     if (vm.count("version")) return options_exit{0, "closenotify-cli 0.1.0\n"};
     if (!vm.count("target")) throw usage_error("which server? give HOST[:PORT]");
-    const auto target = parse_host_port(vm["target"].as<std::string>(), 4433);
-    if (!target) throw usage_error("'" + vm["target"].as<std::string>() + "' is not HOST[:PORT]");
-    config.host = target->host;
-    config.port = target->port;
+    const std::string& given = vm["target"].as<std::string>();
+    if (given.find("://") != std::string::npos) {
+      parse_url(given, config);
+    } else {
+      const auto target = parse_host_port(given, 4433);
+      if (!target) throw usage_error("'" + given + "' is not HOST[:PORT]");
+      config.host = target->host;
+      config.port = target->port;
+    }
     config.sni = vm.count("sni") ? vm["sni"].as<std::string>() : config.host;
 
     config.tls.verify_peer = !vm["insecure"].as<bool>();
@@ -96,9 +164,12 @@ std::variant<cli_config, options_exit> parse_options(int argc, const char* const
       for (const auto& n : names)
         if (n.empty() || n.size() > 255) throw usage_error("--alpn: comma-separated names of 1 to 255 bytes");
       config.tls.alpn = names;
+    } else if (config.websocket.enabled) {
+      config.tls.alpn = {"http/1.1"};
     } else if (!config.raw) {
       config.tls.alpn = {"closenotify/1"};
     }
+    parse_websocket_options(vm, config);
     config.connect_timeout = duration_option(vm, "connect-timeout");
     config.shutdown_timeout = duration_option(vm, "shutdown-timeout");
     config.idle_timeout = duration_option(vm, "idle-timeout");

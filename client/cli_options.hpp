@@ -4,11 +4,25 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <variant>
+#include <vector>
 
 #include "closenotify/tls_context.hpp"
 
 namespace closenotify::cli {
+
+// wss://HOST[:PORT]/PATH: a WebSocket over the same verified TLS.
+struct websocket_config {
+  bool enabled = false;
+  std::string target = "/";  // the request target: path and query
+  std::string host;          // the Host header: HOST, with :PORT unless 443
+  bool binary = false;       // stdin in --chunk byte binary messages; else each line a text message
+  std::size_t chunk = 16 * 1024;
+  std::vector<std::pair<std::string, std::string>> headers;  // --header 'Name: value'
+  std::string subprotocol;
+  std::string origin;
+};
 
 struct cli_config {
   std::string host;
@@ -22,6 +36,7 @@ struct cli_config {
   std::chrono::milliseconds eof_wait{1'000};  // TLS 1.2: quiet time after the end of input
   bool quiet = false;
   bool json = false;
+  websocket_config websocket;
 };
 
 struct options_exit {

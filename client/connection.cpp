@@ -62,6 +62,7 @@ void connection::apply(lifecycle_actions actions) {
     stream_.next_layer().close(ignored);
   }
   if (actions.has(act::stop_input)) input_.stop();
+  if (actions.has(act::say_goodbye) && websocket_) websocket_->goodbye();
   if (actions.has(act::wake_writer)) writer_wake_.notify();
   if (actions.has(act::rearm)) arm_deadline();
 }
@@ -86,12 +87,19 @@ asio::awaitable<void> connection::run() {
     terminal_.status(fmt::format("connected to {}:{} ({}, {}, ALPN {}), certificate {}", config_.host, config_.port,
                                  SSL_get_version(ssl), SSL_get_cipher_name(ssl), alpn.empty() ? "none: raw bytes" : alpn,
                                  config_.tls.verify_peer ? "verified" : "NOT verified"));
-    if (terminal_.interactive()) {
-      terminal_.status(line_mode_ ? "type lines; /help lists the server's commands; /quit, Ctrl-D or Ctrl-C ends"
-                                  : "raw bytes; /quit, Ctrl-D or Ctrl-C ends");
-      terminal_.prompt();
+    if (config_.websocket.enabled) {
+      websocket_ = std::make_unique<websocket_session>(websocket_env{
+          config_, stream_, lifecycle_, input_, stdout_, terminal_, read_cancel_, write_cancel_,
+          [this](lifecycle_actions actions) { apply(actions); }});
+      co_await websocket_->run();
+    } else {
+      if (terminal_.interactive()) {
+        terminal_.status(line_mode_ ? "type lines; /help lists the server's commands; /quit, Ctrl-D or Ctrl-C ends"
+                                    : "raw bytes; /quit, Ctrl-D or Ctrl-C ends");
+        terminal_.prompt();
+      }
+      co_await (reader() && writer());
     }
-    co_await (reader() && writer());
   }
   apply(lifecycle_.reading_ended(clock::now()));
   co_await graceful_close(stream_, lifecycle_, deadline_, read_cancel_);

@@ -20,6 +20,7 @@
 #include "stdin_source.hpp"
 #include "stdout_sink.hpp"
 #include "terminal.hpp"
+#include "websocket_session.hpp"
 
 namespace closenotify::cli {
 
@@ -37,6 +38,8 @@ class connection {
   std::uint64_t bytes_received() const noexcept { return bytes_received_; }
   // Why the connection could not be opened, for people (empty once it was).
   const std::string& opening_error() const noexcept { return opening_error_; }
+  // wss://: what the WebSocket said (nullptr for raw TLS and the line protocol).
+  const websocket_outcome* websocket() const noexcept { return websocket_ ? &websocket_->outcome() : nullptr; }
 
  private:
   using clock = std::chrono::steady_clock;
@@ -66,6 +69,7 @@ class connection {
   std::uint64_t bytes_sent_ = 0;
   std::uint64_t bytes_received_ = 0;
   std::string opening_error_;
+  std::unique_ptr<websocket_session> websocket_;
 };
 
 }  // namespace closenotify::cli

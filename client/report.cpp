@@ -10,6 +10,7 @@
 
 #include "closenotify/config_parse.hpp"
 #include "closenotify/tls_context.hpp"
+#include "closenotify/websocket_outcome.hpp"
 
 namespace closenotify::cli {
 
@@ -49,6 +50,19 @@ void print_json(connection& conn, const cli_config& config, int code, std::strin
       o["peer_certificate"] = std::move(peer);
     }
   }
+  if (const websocket_outcome* ws = conn.websocket()) {
+    // The WebSocket's own ending beside the connection's (close_reason, below).
+    o["protocol"] = "ws";
+    boost::json::object w;
+    w["http_status"] = ws->upgrade_status == 0 ? boost::json::value(nullptr) : boost::json::value(ws->upgrade_status);
+    w["close_code"] = ws->close_code ? boost::json::value(*ws->close_code) : boost::json::value(nullptr);
+    w["close_reason"] = ws->close_code ? boost::json::value(ws->close_reason) : boost::json::value(nullptr);
+    w["closed_first"] = !ws->close_code ? boost::json::value(nullptr) : boost::json::value(ws->we_closed_first ? "client" : "server");
+    w["protocol_violation"] = ws->protocol_violation;
+    w["messages_sent"] = ws->messages_sent;
+    w["messages_received"] = ws->messages_received;
+    o["websocket"] = std::move(w);
+  }
   o["bytes_sent"] = conn.bytes_sent();
   o["bytes_received"] = conn.bytes_received();
   if (lifecycle.established() && lifecycle.reason()) o["close_reason"] = to_string(*lifecycle.reason());
@@ -62,16 +76,35 @@ void print_json(connection& conn, const cli_config& config, int code, std::strin
 
 int report(connection& conn, const cli_config& config, const terminal& term) {
   const connection_lifecycle& lifecycle = conn.lifecycle();
-  const int code = lifecycle.exit_status();
+  const websocket_outcome* ws = conn.websocket();
+  const int code = ws ? websocket_exit(lifecycle.exit_status(), *ws) : lifecycle.exit_status();
   const close_reason reason = lifecycle.reason().value_or(close_reason::error);
   const bool opening_failed = !lifecycle.established() && !lifecycle.cut_by_user();
   const std::string_view error = opening_failed ? std::string_view(conn.opening_error()) : lifecycle.detail();
   switch (code) {
     case exit_clean:
-      term.status(fmt::format("closed: {} ({} bytes sent, {} received)", to_string(reason), conn.bytes_sent(),
-                              conn.bytes_received()));
+      if (ws)
+        term.status(fmt::format("closed: close 1000 {}, then {} ({} messages sent, {} received)",
+                                ws->we_closed_first ? "answered" : "from the server", to_string(reason),
+                                ws->messages_sent, ws->messages_received));
+      else
+        term.status(fmt::format("closed: {} ({} bytes sent, {} received)", to_string(reason), conn.bytes_sent(),
+                                conn.bytes_received()));
+      break;
+    case exit_websocket_closed:
+      terminal::complain(fmt::format("the server closed the WebSocket with {}{}{}", *ws->close_code,
+                                     ws->close_reason.empty() ? "" : ": ", ws->close_reason));
+      break;
+    case exit_upgrade_refused:
+      terminal::complain(fmt::format("the server refused the WebSocket upgrade: HTTP {} {}", ws->upgrade_status,
+                                     ws->upgrade_reason));
       break;
     case exit_truncated:
+      if (ws && lifecycle.exit_status() == exit_clean) {
+        terminal::complain(ws->upgraded() ? "the WebSocket ended without a close frame: the data may be incomplete"
+                                          : "the connection ended before the server answered the WebSocket upgrade");
+        break;
+      }
       term.status(lifecycle.half_closed()
                       ? "the server closed the connection without close_notify after our end of input: the data may be incomplete"
                       : "the server closed the connection without close_notify: the data may be incomplete");

@@ -81,6 +81,7 @@ connection_lifecycle::time_point connection_lifecycle::wakeup(time_point now) co
       at = std::min(at, closing_deadline());
       if (half_close_waits()) at = std::min(at, last_activity_ + limits_.eof_wait);
       if (!close_expired_) at = std::min(at, close_deadline_);  // a closing handshake's
+      if (!stopping_) at = std::min(at, protocol_at_);
       break;
     case lifecycle_phase::closing:
     case lifecycle_phase::lingering:
@@ -173,13 +174,27 @@ lifecycle_actions connection_lifecycle::tick(time_point now) {
           tls_usable_ = false;  // ours is out already: nothing more to say
           a |= quit_client(now);
         }
+      } else if (!stopping_ && now >= protocol_at_) {
+        // The protocol's opening (the WebSocket upgrade) did not finish in time.
+        protocol_at_ = time_point::max();
+        set_reason(close_reason::handshake_timeout, protocol_detail_);
+        a |= quit_client(now);
       } else if (!stopping_ && closing_since_ == time_point::max() && half_close_ == half_close::none &&
                  limits_.idle.count() > 0 && now - last_activity_ >= limits_.idle) {
         set_reason(close_reason::idle_timeout);
         a |= quit_client(now);
       } else if (half_close_waits() && now - last_activity_ >= limits_.eof_wait) {
-        half_close_ = half_close::due;  // the server has been quiet: it said what it had to say
-        a |= act::wake_writer;
+        // The server has been quiet: it said what it had to say.
+        if (in_band_) {
+          half_close_ = half_close::none;
+          if (tls_usable_ && !goodbye_said_) {
+            goodbye_said_ = true;
+            a |= act::say_goodbye;
+          }
+        } else {
+          half_close_ = half_close::due;
+          a |= act::wake_writer;
+        }
       }
       if (!close_expired_ && now >= close_deadline_) {
         // The server did not answer our close frame: TLS's close comes next.
@@ -427,12 +442,13 @@ lifecycle_actions connection_lifecycle::local_quit(time_point now) {
 
 lifecycle_actions connection_lifecycle::input_ended(time_point now) {
   if (stopping_ || half_close_ != half_close::none || phase_ != lifecycle_phase::serving) return {};
-  // In band, the end of input is the protocol's close (WebSocket 1000), not TLS's half-close:
-  // the server's answers still on their way come before its close frame.
+  // In band, the end of input is the protocol's close (WebSocket 1000), not TLS's half-close.
+  // Beast's close discards the messages that come after it, so, as on TLS 1.2, it waits
+  // until the server has been quiet for eof_wait: its answers to our last messages first.
   if (in_band_ && tls_usable_) {
     if (goodbye_said_) return {};
-    goodbye_said_ = true;
-    return settle(now, act::say_goodbye | act::stop_input);
+    half_close_ = half_close::waiting_quiet;
+    return settle(now, act::stop_input);
   }
   half_close_ = half_close_possible_ ? half_close::due : half_close::waiting_quiet;
   return settle(now, act::wake_writer);
@@ -441,6 +457,12 @@ lifecycle_actions connection_lifecycle::input_ended(time_point now) {
 lifecycle_actions connection_lifecycle::output_closed(time_point now) {
   output_closed_ = true;
   lifecycle_actions a = act::stop_input;
+  // In band: nobody wants the rest, so the protocol says goodbye (WebSocket 1000).
+  if (in_band_ && tls_usable_ && phase_ == lifecycle_phase::serving && !stopping_) {
+    if (goodbye_said_) return settle(now, a);
+    goodbye_said_ = true;
+    return settle(now, a | act::say_goodbye);
+  }
   // A write of ours still waiting must not hold the end: it gets --shutdown-timeout.
   if (write_waiting_ && closing_since_ == time_point::max()) closing_since_ = now;
   // Nobody wants the rest; the server may still be sending: half-close (on TLS 1.2 too: its

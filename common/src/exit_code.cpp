@@ -20,6 +20,10 @@ std::string_view exit_code_table() noexcept {
          "      server stopped reading what we still had to send\n"
          "  10  TLS protocol error\n"
          "  11  idle timeout (--idle-timeout)\n"
+         "  12  wss://: the server closed the WebSocket with a code other than 1000 (the code and\n"
+         "      reason are printed); 0 needs a close frame 1000 and then close_notify both ways,\n"
+         "      and a WebSocket that ends without any close frame is 7\n"
+         "  13  wss://: the server refused the WebSocket upgrade (its HTTP status is printed)\n"
          " 130  cut by a second Ctrl-C or SIGTERM, or by one before the connection was up:\n"
          "      no clean close\n";
 }

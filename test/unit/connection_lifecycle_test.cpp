@@ -501,14 +501,29 @@ BOOST_AUTO_TEST_CASE(a_client_quit_in_band_says_goodbye_once_and_leaves_the_read
   BOOST_TEST(s.lc.exit_status() == exit_clean);
 }
 
-BOOST_AUTO_TEST_CASE(a_client_in_band_ends_its_input_with_the_close_frame_not_a_tls_half_close) {
+BOOST_AUTO_TEST_CASE(a_client_in_band_ends_its_input_with_the_close_frame_once_the_server_is_quiet) {
   client_at_work s;
   s.lc.closes_in_band();
-  CHECK_ACTIONS(s.lc.input_ended(t0 + 1s), act::say_goodbye | act::stop_input);
+  s.lc.input(t0 + 1s);  // the echo of our last message
+  s.lc.next_wakeup(t0 + 1s);
+  CHECK_ACTIONS(s.lc.input_ended(t0 + 1s), act::stop_input | act::rearm);
+  BOOST_TEST(!s.lc.sending_wanted());
+  BOOST_TEST(s.lc.reading_wanted());
+  BOOST_TEST((s.lc.next_wakeup(t0 + 1s) == t0 + 2s));  // --eof-wait after the last sign of the server
+  s.lc.input(t0 + 1500ms);  // an answer to our last message
+  CHECK_ACTIONS(s.lc.tick(t0 + 2s), act{});
+  CHECK_ACTIONS(s.lc.tick(t0 + 2500ms), act::say_goodbye);  // close 1000, no TLS half-close
   BOOST_TEST(!s.lc.half_close_due());
-  BOOST_TEST(!s.lc.half_close_waits());
-  CHECK_ACTIONS(s.lc.input_ended(t0 + 1s), act{});
-  CHECK_ACTIONS(s.lc.local_quit(t0 + 2s), act::stop_input | act::wake_writer);  // the goodbye is said already
+  CHECK_ACTIONS(s.lc.tick(t0 + 5s), act{});  // once
+  CHECK_ACTIONS(s.lc.local_quit(t0 + 5s), act::stop_input | act::wake_writer);  // said already
+}
+
+BOOST_AUTO_TEST_CASE(a_quit_while_the_client_waits_for_quiet_says_goodbye_at_once) {
+  client_at_work s;
+  s.lc.closes_in_band();
+  s.lc.input_ended(t0);
+  CHECK_ACTIONS(s.lc.local_quit(t0 + 100ms), act::say_goodbye | act::stop_input | act::wake_writer);
+  CHECK_ACTIONS(s.lc.tick(t0 + 5s), act{});
 }
 
 BOOST_AUTO_TEST_CASE(a_server_close_frame_then_a_tcp_end_without_close_notify_is_exit_7) {
@@ -566,7 +581,7 @@ BOOST_AUTO_TEST_CASE(a_client_whose_close_frame_is_unanswered_cancels_the_read_a
   client_at_work s;
   s.lc.closes_in_band();
   s.lc.read_started();
-  s.lc.input_ended(t0 + 1s);
+  s.lc.local_quit(t0 + 1s);
   s.lc.next_wakeup(t0 + 1s);
   CHECK_ACTIONS(s.lc.closing_handshake(t0 + 1s), act::rearm);
   BOOST_TEST((s.lc.next_wakeup(t0 + 1s) == t0 + 6s));
@@ -587,6 +602,42 @@ BOOST_AUTO_TEST_CASE(no_closing_handshake_once_tls_cannot_carry_it) {
   s.lc.tick(t0 + 30s);  // the write timeout: half a record is out
   CHECK_ACTIONS(s.lc.closing_handshake(t0 + 30s), act{});
   BOOST_TEST((s.lc.next_wakeup(t0 + 30s) == t0 + 60s));  // only the periodic wakeup
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(websocket_client)
+
+BOOST_AUTO_TEST_CASE(an_upgrade_unanswered_by_its_deadline_is_handshake_timeout_exit_4_and_cancels_the_read) {
+  client_at_work s;
+  s.lc.read_started();  // the upgrade's request is out, its answer awaited
+  s.lc.next_wakeup(t0);
+  CHECK_ACTIONS(s.lc.protocol_deadline(t0, 10s, "no answer to the WebSocket upgrade within --connect-timeout"),
+                act::rearm);
+  BOOST_TEST((s.lc.next_wakeup(t0) == t0 + 10s));
+  CHECK_ACTIONS(s.lc.tick(t0 + 10s - 1ms), act{});
+  CHECK_ACTIONS(s.lc.tick(t0 + 10s), act::cancel_read | act::stop_input | act::wake_writer);
+  s.lc.read_ended(t0 + 10s, aborted);
+  CHECK_STEPS(s.close(t0 + 10s, eof), shutdown_only);  // TLS is fine: close_notify both ways
+  CHECK_REASON(s.lc, close_reason::handshake_timeout);
+  BOOST_TEST(s.lc.detail() == "no answer to the WebSocket upgrade within --connect-timeout");
+  BOOST_TEST(s.lc.exit_status() == exit_connect_timeout);
+}
+
+BOOST_AUTO_TEST_CASE(an_answered_upgrade_clears_its_deadline) {
+  client_at_work s;
+  s.lc.protocol_deadline(t0, 10s, "no answer to the WebSocket upgrade within --connect-timeout");
+  s.lc.clear_protocol_deadline();
+  BOOST_TEST((s.lc.next_wakeup(t0) == connection_lifecycle::time_point::max()));
+  CHECK_ACTIONS(s.lc.tick(t0 + 1h), act{});
+}
+
+BOOST_AUTO_TEST_CASE(a_closed_stdout_in_band_says_goodbye_instead_of_a_tls_half_close) {
+  client_at_work s;
+  s.lc.closes_in_band();
+  CHECK_ACTIONS(s.lc.output_closed(t0), act::stop_input | act::say_goodbye);
+  BOOST_TEST(!s.lc.half_close_due());
+  BOOST_TEST(s.lc.nothing_owed());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -164,6 +164,8 @@ class connection_lifecycle {
   // for the next). When it passes, the connection stops as an idle one does (idle_timeout,
   // `detail`, which must be a literal), and the protocol says its goodbye. Setting one costs
   // no timer operation: from then on the timer wakes at least once per `limit`.
+  // Client: the deadline of the protocol's own opening (the WebSocket upgrade); when it
+  // passes, handshake_timeout (exit 4) with `detail`, and the quit.
   lifecycle_actions protocol_deadline(time_point now, std::chrono::milliseconds limit, const char* detail);
   // The same, but when it passes the protocol only hears of it (`protocol_due`) and decides
   // (WebSocket: a ping after a silence; a deadline for its pong then).

@@ -19,6 +19,8 @@ enum exit_code : int {
   exit_shutdown_timeout = 9,  // the close did not finish in time: no answer, or the server stopped reading
   exit_protocol_error = 10,   // the server broke TLS
   exit_idle_timeout = 11,     // nothing moved for --idle-timeout
+  exit_websocket_closed = 12,  // the server's WebSocket close frame had a code other than 1000
+  exit_upgrade_refused = 13,   // the server answered the WebSocket upgrade with an HTTP status, not 101
   exit_interrupted = 130,     // cut by the user (a second Ctrl-C, or one before the connection was up)
 };
 
