@@ -113,6 +113,8 @@ int report(connection& conn, const cli_config& config, const terminal& term) {
       if (lifecycle.write_cut())
         terminal::complain("the server stopped reading: our last bytes were not taken within " +
                            format_duration(config.shutdown_timeout) + ", so the connection ended without close_notify");
+      else if (ws && ws->upgraded() && !ws->close_code)
+        terminal::complain("the server did not answer our close frame within " + format_duration(config.shutdown_timeout));
       else
         terminal::complain("the server did not answer our close_notify within " + format_duration(config.shutdown_timeout));
       break;
