@@ -63,8 +63,9 @@ void print_json(connection& conn, const cli_config& config, int code, std::strin
     w["messages_received"] = ws->messages_received;
     o["websocket"] = std::move(w);
   }
-  o["bytes_sent"] = conn.bytes_sent();
-  o["bytes_received"] = conn.bytes_received();
+  // wss://: the messages' payloads.
+  o["bytes_sent"] = conn.websocket() ? conn.websocket()->payload_bytes_sent : conn.bytes_sent();
+  o["bytes_received"] = conn.websocket() ? conn.websocket()->payload_bytes_received : conn.bytes_received();
   if (lifecycle.established() && lifecycle.reason()) o["close_reason"] = to_string(*lifecycle.reason());
   else o["close_reason"] = nullptr;
   o["nothing_owed"] = lifecycle.nothing_owed();

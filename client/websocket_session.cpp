@@ -70,8 +70,8 @@ asio::awaitable<bool> websocket_session::upgrade() {
     if (kind != websocket::frame_type::close) env_.lifecycle.input(clock::now());
   });
 
-  const std::string_view limit_detail = "no answer to the WebSocket upgrade within --connect-timeout";
-  env_.apply(env_.lifecycle.protocol_deadline(clock::now(), env_.config.connect_timeout, limit_detail.data()));
+  env_.apply(env_.lifecycle.protocol_deadline(clock::now(), env_.config.connect_timeout,
+                                              "no answer to the WebSocket upgrade within --connect-timeout"));
   websocket::response_type response;
   env_.lifecycle.read_started();
   const auto [ec] = co_await ws.async_handshake(response, wc.host, wc.target,
@@ -121,6 +121,7 @@ asio::awaitable<void> websocket_session::reader() {
     env_.lifecycle.read_resumed();
     if (!ec) {
       ++outcome_.messages_received;
+      outcome_.payload_bytes_received += s.message.size();
       env_.lifecycle.input(clock::now());
       const auto data = s.message.cdata();
       deliver(std::string_view(static_cast<const char*>(data.data()), data.size()), s.ws.got_text());
@@ -228,6 +229,7 @@ asio::awaitable<bool> websocket_session::send(std::string_view message, bool bin
   env_.apply(env_.lifecycle.write_ended(clock::now(), ec, ec ? 0 : message.size()));
   if (ec) co_return false;
   ++outcome_.messages_sent;
+  outcome_.payload_bytes_sent += message.size();
   co_return true;
 }
 

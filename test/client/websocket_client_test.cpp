@@ -77,6 +77,7 @@ BOOST_AUTO_TEST_CASE(lines_through_our_echo_come_back_and_the_end_of_input_close
   BOOST_TEST(ws.at("closed_first").as_string() == "client");
   BOOST_TEST(ws.at("messages_sent").as_int64() == 3);
   BOOST_TEST(ws.at("messages_received").as_int64() == 3);
+  BOOST_TEST(json.at("bytes_received").as_int64() == 11);  // "one", "two", "three"
   const auto close = server.wait_event("close", [](const event&) { return true; });
   BOOST_TEST(event_string(close, "reason") == "clean");
   BOOST_TEST(event_string(close, "protocol") == "ws");

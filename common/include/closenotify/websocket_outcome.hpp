@@ -20,6 +20,8 @@ struct websocket_outcome {
   bool protocol_violation = false;             // the server broke RFC 6455 (its upgrade answer, or a frame)
   std::uint64_t messages_sent = 0;
   std::uint64_t messages_received = 0;
+  std::uint64_t payload_bytes_sent = 0;  // the messages' payloads, without framing
+  std::uint64_t payload_bytes_received = 0;
 
   bool upgraded() const noexcept { return upgrade_status == 101; }
 };
