@@ -9,6 +9,7 @@
 
 #include "cli_support.hpp"
 #include "closenotify/sha256.hpp"
+#include "pty_process.hpp"
 #include "server_process.hpp"
 #include "tls_peer.hpp"
 
@@ -223,6 +224,39 @@ BOOST_AUTO_TEST_CASE(sixty_four_mib_binary_through_our_echo_arrive_intact_from_a
     if (from_file) std::filesystem::remove(file);
   }
   BOOST_TEST(server.stop() == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// At a keyboard, in a real pseudo-terminal.
+BOOST_AUTO_TEST_SUITE(websocket_client_terminal)
+
+BOOST_AUTO_TEST_CASE(typed_lines_are_messages_and_slash_quit_sends_close_1000_exit_0) {
+  server_process server;
+  // /ws/status answers every message with the counters: a reply the typed line cannot fake.
+  pty_process client(cli({"--cafile", server.cert_path(), url(server.port(), "/ws/status")}));
+  BOOST_REQUIRE_MESSAGE(client.wait_for("each line is a text message", 20s), client.screen());
+  BOOST_REQUIRE_MESSAGE(client.wait_for("> ", 20s), client.screen());
+  client.type("counters?\r");
+  BOOST_REQUIRE_MESSAGE(client.wait_for("\"closed_total\":", 20s), client.screen());
+  client.type("/quit\r");
+  BOOST_TEST(client.wait_exit(20s).value_or(-1) == 0, client.screen());
+  BOOST_TEST(client.screen().find("closed: close 1000 answered") != std::string::npos, client.screen());
+  BOOST_TEST(event_string(server.wait_event("close", [](const event&) { return true; }), "reason") == "clean");
+  BOOST_TEST(server.stop() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(ctrl_c_sends_close_1000_and_a_second_ctrl_c_cuts_the_wait_for_its_answer_exit_130) {
+  scripted_server peer("never-answer-close");
+  pty_process client(cli({"--shutdown-timeout", "30s", "--cafile", peer.certs.cert, url(peer.port)}));
+  BOOST_REQUIRE_MESSAGE(client.wait_for("each line is a text message", 20s), client.screen());
+  client.type("\x03");  // close 1000, which this server never answers
+  BOOST_REQUIRE_MESSAGE(client.wait_for("interrupted: closing the connection (again to abort)", 20s), client.screen());
+  // The server has our close frame (its report says so) and says nothing: the second cuts.
+  BOOST_REQUIRE(peer.process.wait_for([](const captured& c) { return c.out.find("\"close_code\"") != std::string::npos; }, 20s));
+  client.type("\x03");
+  BOOST_TEST(client.wait_exit(20s).value_or(-1) == 130, client.screen());
+  BOOST_TEST(peer.report().at("close_code").as_int64() == 1000);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
