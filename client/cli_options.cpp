@@ -1,5 +1,7 @@
 #include "cli_options.hpp"
 
+#include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include <boost/algorithm/string/split.hpp>
@@ -29,29 +31,78 @@ void parse_url(const std::string& given, cli_config& config) {
   const std::string scheme(url.scheme());
   if (scheme == "ws")
     throw usage_error("ws:// is WebSocket without TLS: anyone on the path reads and changes it; use wss://");
-  if (scheme != "wss") throw usage_error("'" + scheme + "://' is not supported: give wss://HOST[:PORT]/PATH or HOST[:PORT]");
+  if (scheme == "http") throw usage_error("http:// is not encrypted; use https://");
+  if (scheme != "wss" && scheme != "https")
+    throw usage_error("'" + scheme + "://' is not supported: give wss://, https:// or HOST[:PORT]");
+  const bool websocket = scheme == "wss";
   if (!url.has_authority() || url.host().empty()) throw usage_error("'" + given + "' names no host");
-  if (url.has_userinfo()) throw usage_error("'" + given + "': user information in a wss:// URL is not supported");
-  if (url.has_fragment()) throw usage_error("'" + given + "': a WebSocket URL has no fragment (RFC 6455 3)");
+  if (url.has_userinfo()) throw usage_error("'" + given + "': user information in the URL is not supported");
+  if (websocket && url.has_fragment()) throw usage_error("'" + given + "': a WebSocket URL has no fragment (RFC 6455 3)");
   config.host = url.host_address();
   config.port = 443;
   if (url.has_port()) {
     if (url.port_number() == 0) throw usage_error("'" + given + "': the port must be 1 to 65535");
     config.port = url.port_number();
   }
-  config.websocket.enabled = true;
-  config.websocket.target = url.encoded_path().empty() ? "/" : std::string(url.encoded_path());
-  if (url.has_query()) config.websocket.target += "?" + std::string(url.encoded_query());
-  config.websocket.host = std::string(url.encoded_host_and_port());
-  if (url.has_port() && config.port == 443) config.websocket.host = std::string(url.encoded_host());
+  // The request target never carries the fragment (RFC 9110 7.1).
+  std::string target = url.encoded_path().empty() ? "/" : std::string(url.encoded_path());
+  if (url.has_query()) target += "?" + std::string(url.encoded_query());
+  std::string host = std::string(url.encoded_host_and_port());
+  if (url.has_port() && config.port == 443) host = std::string(url.encoded_host());
+  if (websocket) {
+    config.websocket.enabled = true;
+    config.websocket.target = std::move(target);
+    config.websocket.host = std::move(host);
+  } else {
+    config.https.enabled = true;
+    config.https.target = std::move(target);
+    config.https.host = std::move(host);
+  }
+}
+
+std::vector<std::pair<std::string, std::string>> header_options(const po::variables_map& vm) {
+  std::vector<std::pair<std::string, std::string>> headers;
+  if (!vm.count("header")) return headers;
+  for (const std::string& h : vm["header"].as<std::vector<std::string>>()) {
+    const auto colon = h.find(':');
+    if (colon == std::string::npos || colon == 0 || h.find_first_of("\r\n") != std::string::npos)
+      throw usage_error("--header '" + h + "': give 'Name: value' on one line");
+    std::string value = h.substr(colon + 1);
+    value.erase(0, value.find_first_not_of(" \t"));
+    headers.emplace_back(h.substr(0, colon), value);
+  }
+  return headers;
+}
+
+void parse_https_options(const po::variables_map& vm, cli_config& config) {
+  https_config& https = config.https;
+  if (!https.enabled) {
+    if (vm["include"].as<bool>() || vm.count("data")) throw usage_error("--include and --data are for https:// URLs");
+    return;
+  }
+  if (config.raw) throw usage_error("--raw is for HOST[:PORT]; an https:// URL speaks HTTP");
+  https.include = vm["include"].as<bool>();
+  https.headers = header_options(vm);
+  if (vm.count("data")) {
+    https.has_data = true;
+    const std::string& data = vm["data"].as<std::string>();
+    if (data.starts_with('@')) {
+      std::ifstream file(data.substr(1), std::ios::binary);
+      if (!file) throw usage_error("--data " + data + ": cannot read " + data.substr(1));
+      https.data.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+    } else {
+      https.data = data;
+    }
+  }
 }
 
 void parse_websocket_options(const po::variables_map& vm, cli_config& config) {
   websocket_config& ws = config.websocket;
-  const bool asked = vm["binary"].as<bool>() || vm["text"].as<bool>() || vm.count("header") || vm.count("subprotocol") ||
+  const bool asked = vm["binary"].as<bool>() || vm["text"].as<bool>() || vm.count("subprotocol") ||
                      vm.count("origin") || !vm["chunk"].defaulted();
   if (!ws.enabled) {
-    if (asked) throw usage_error("--binary, --text, --chunk, --header, --subprotocol and --origin are for wss:// URLs");
+    if (asked) throw usage_error("--binary, --text, --chunk, --subprotocol and --origin are for wss:// URLs");
+    if (vm.count("header") && !config.https.enabled) throw usage_error("--header is for wss:// and https:// URLs");
     return;
   }
   if (config.raw) throw usage_error("--raw is for HOST[:PORT]; a wss:// URL speaks WebSocket");
@@ -59,16 +110,7 @@ void parse_websocket_options(const po::variables_map& vm, cli_config& config) {
   ws.binary = vm["binary"].as<bool>();
   ws.chunk = vm["chunk"].as<std::size_t>();
   if (ws.chunk == 0 || ws.chunk > 16 * 1024 * 1024) throw usage_error("--chunk: 1 byte to 16 MiB");
-  if (vm.count("header")) {
-    for (const std::string& h : vm["header"].as<std::vector<std::string>>()) {
-      const auto colon = h.find(':');
-      if (colon == std::string::npos || colon == 0 || h.find_first_of("\r\n") != std::string::npos)
-        throw usage_error("--header '" + h + "': give 'Name: value' on one line");
-      std::string value = h.substr(colon + 1);
-      value.erase(0, value.find_first_not_of(" \t"));
-      ws.headers.emplace_back(h.substr(0, colon), value);
-    }
-  }
+  ws.headers = header_options(vm);
   if (vm.count("subprotocol")) ws.subprotocol = vm["subprotocol"].as<std::string>();
   if (vm.count("origin")) ws.origin = vm["origin"].as<std::string>();
 }
@@ -80,14 +122,17 @@ std::variant<cli_config, options_exit> parse_options(int argc, const char* const
       "closenotify-cli: a TLS client for the terminal and for pipes that verifies by default,\n"
       "passes bytes faithfully and ends every connection with a clean close.\n\n"
       "Usage: closenotify-cli [options] HOST[:PORT]     (default port 4433)\n"
-      "       closenotify-cli [options] wss://HOST[:PORT]/PATH     (default port 443)\n\n"
+      "       closenotify-cli [options] wss://HOST[:PORT]/PATH     (default port 443)\n"
+      "       closenotify-cli [options] https://HOST[:PORT]/PATH   (default port 443)\n\n"
       "  interactive when stdin is a terminal: type lines; /quit, Ctrl-D or Ctrl-C to end\n"
       "  a pipe otherwise: at the end of input it sends close_notify and still receives\n"
       "  everything the server sends until the server's close_notify (TLS 1.2: once the\n"
       "  server has been quiet for --eof-wait)\n"
       "  wss://: each line is a text message and each message received a line (--binary:\n"
       "  stdin in --chunk byte binary messages, stdout the payloads); the end of input or a\n"
-      "  quit sends close 1000 and receives until the server's close frame, then TLS closes\n\nOptions");
+      "  quit sends close 1000 and receives until the server's close frame, then TLS closes\n"
+      "  https://: one GET (a POST with --data), the body to stdout; exit 0 only for a whole\n"
+      "  2xx response and a clean close\n\nOptions");
   // clang-format off
   desc.add_options()
     ("help,h", "show this help and exit")
@@ -108,7 +153,9 @@ std::variant<cli_config, options_exit> parse_options(int argc, const char* const
     ("binary", po::bool_switch(), "wss://: stdin in binary messages of --chunk bytes; stdout the payloads as they are")
     ("text", po::bool_switch(), "wss://: each line of stdin a text message (the default)")
     ("chunk", po::value<std::size_t>()->default_value(16 * 1024), "wss:// --binary: bytes per message")
-    ("header", po::value<std::vector<std::string>>(), "wss://: an extra request header 'Name: value' (repeatable)")
+    ("header", po::value<std::vector<std::string>>(), "wss://, https://: an extra request header 'Name: value' (repeatable)")
+    ("include,i", po::bool_switch(), "https://: the status line and header fields to stdout before the body")
+    ("data", po::value<std::string>(), "https://: POST this body; @FILE: the file's bytes")
     ("subprotocol", po::value<std::string>(), "wss://: the subprotocol to ask for (Sec-WebSocket-Protocol)")
     ("origin", po::value<std::string>(), "wss://: the Origin header to send")
     ("quiet,q", po::bool_switch(), "no status lines on stderr (errors still show)")
@@ -164,12 +211,13 @@ std::variant<cli_config, options_exit> parse_options(int argc, const char* const
       for (const auto& n : names)
         if (n.empty() || n.size() > 255) throw usage_error("--alpn: comma-separated names of 1 to 255 bytes");
       config.tls.alpn = names;
-    } else if (config.websocket.enabled) {
+    } else if (config.websocket.enabled || config.https.enabled) {
       config.tls.alpn = {"http/1.1"};
     } else if (!config.raw) {
       config.tls.alpn = {"closenotify/1"};
     }
     parse_websocket_options(vm, config);
+    parse_https_options(vm, config);
     config.connect_timeout = duration_option(vm, "connect-timeout");
     config.shutdown_timeout = duration_option(vm, "shutdown-timeout");
     config.idle_timeout = duration_option(vm, "idle-timeout");

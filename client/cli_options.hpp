@@ -24,6 +24,17 @@ struct websocket_config {
   std::string origin;
 };
 
+// https://HOST[:PORT]/PATH: one request, its body to stdout.
+struct https_config {
+  bool enabled = false;
+  std::string target = "/";
+  std::string host;  // the Host header
+  bool include = false;  // the status line and header fields before the body
+  bool has_data = false; // POST --data
+  std::string data;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
 struct cli_config {
   std::string host;
   std::uint16_t port = 4433;
@@ -37,6 +48,7 @@ struct cli_config {
   bool quiet = false;
   bool json = false;
   websocket_config websocket;
+  https_config https;
 };
 
 struct options_exit {

@@ -92,6 +92,10 @@ asio::awaitable<void> connection::run() {
           config_, stream_, lifecycle_, input_, stdout_, terminal_, read_cancel_, write_cancel_,
           [this](lifecycle_actions actions) { apply(actions); }});
       co_await websocket_->run();
+    } else if (config_.https.enabled) {
+      https_ = std::make_unique<https_exchange>(https_env{config_, stream_, lifecycle_, stdout_, terminal_, read_cancel_,
+                                                          write_cancel_, [this](lifecycle_actions actions) { apply(actions); }});
+      co_await https_->run();
     } else {
       if (terminal_.interactive()) {
         terminal_.status(line_mode_ ? "type lines; /help lists the server's commands; /quit, Ctrl-D or Ctrl-C ends"

@@ -20,6 +20,7 @@
 #include "stdin_source.hpp"
 #include "stdout_sink.hpp"
 #include "terminal.hpp"
+#include "https_exchange.hpp"
 #include "websocket_session.hpp"
 
 namespace closenotify::cli {
@@ -40,6 +41,8 @@ class connection {
   const std::string& opening_error() const noexcept { return opening_error_; }
   // wss://: what the WebSocket said (nullptr for raw TLS and the line protocol).
   const websocket_outcome* websocket() const noexcept { return websocket_ ? &websocket_->outcome() : nullptr; }
+  // https://: what the response said (nullptr otherwise).
+  const https_outcome* https() const noexcept { return https_ ? &https_->outcome() : nullptr; }
 
  private:
   using clock = std::chrono::steady_clock;
@@ -70,6 +73,7 @@ class connection {
   std::uint64_t bytes_received_ = 0;
   std::string opening_error_;
   std::unique_ptr<websocket_session> websocket_;
+  std::unique_ptr<https_exchange> https_;
 };
 
 }  // namespace closenotify::cli

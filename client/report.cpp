@@ -10,6 +10,7 @@
 
 #include "closenotify/config_parse.hpp"
 #include "closenotify/tls_context.hpp"
+#include "closenotify/https_outcome.hpp"
 #include "closenotify/websocket_outcome.hpp"
 
 namespace closenotify::cli {
@@ -63,9 +64,23 @@ void print_json(connection& conn, const cli_config& config, int code, std::strin
     w["messages_received"] = ws->messages_received;
     o["websocket"] = std::move(w);
   }
+  if (const https_outcome* h = conn.https()) {
+    o["protocol"] = "http";
+    boost::json::object r;
+    r["status"] = h->status == 0 ? boost::json::value(nullptr) : boost::json::value(h->status);
+    r["reason"] = h->status == 0 ? boost::json::value(nullptr) : boost::json::value(h->reason);
+    r["complete"] = h->complete;
+    r["body_bytes"] = h->body_bytes;
+    o["http"] = std::move(r);
+  }
   // wss://: the messages' payloads.
-  o["bytes_sent"] = conn.websocket() ? conn.websocket()->payload_bytes_sent : conn.bytes_sent();
-  o["bytes_received"] = conn.websocket() ? conn.websocket()->payload_bytes_received : conn.bytes_received();
+  // https://: the bodies.
+  o["bytes_sent"] = conn.websocket() ? conn.websocket()->payload_bytes_sent
+                    : conn.https()   ? config.https.data.size()
+                                     : conn.bytes_sent();
+  o["bytes_received"] = conn.websocket() ? conn.websocket()->payload_bytes_received
+                        : conn.https()   ? conn.https()->body_bytes
+                                         : conn.bytes_received();
   if (lifecycle.established() && lifecycle.reason()) o["close_reason"] = to_string(*lifecycle.reason());
   else o["close_reason"] = nullptr;
   o["nothing_owed"] = lifecycle.nothing_owed();
@@ -78,13 +93,22 @@ void print_json(connection& conn, const cli_config& config, int code, std::strin
 int report(connection& conn, const cli_config& config, const terminal& term) {
   const connection_lifecycle& lifecycle = conn.lifecycle();
   const websocket_outcome* ws = conn.websocket();
-  const int code = ws ? websocket_exit(lifecycle.exit_status(), *ws) : lifecycle.exit_status();
+  const https_outcome* https = conn.https();
+  const int code = ws      ? websocket_exit(lifecycle.exit_status(), *ws)
+                   : https ? https_exit(lifecycle.exit_status(), *https)
+                           : lifecycle.exit_status();
   const close_reason reason = lifecycle.reason().value_or(close_reason::error);
   const bool opening_failed = !lifecycle.established() && !lifecycle.cut_by_user();
   const std::string_view error = opening_failed ? std::string_view(conn.opening_error()) : lifecycle.detail();
   switch (code) {
+    case exit_http_status:
+      terminal::complain(fmt::format("the server answered HTTP {} {}", https->status, https->reason));
+      break;
     case exit_clean:
-      if (ws)
+      if (https)
+        term.status(fmt::format("closed: HTTP {} {}, {} body bytes, then {}", https->status, https->reason,
+                                https->body_bytes, to_string(reason)));
+      else if (ws)
         term.status(fmt::format("closed: close 1000 {}, then {} ({} messages sent, {} received)",
                                 ws->we_closed_first ? "answered" : "from the server", to_string(reason),
                                 ws->messages_sent, ws->messages_received));
@@ -101,6 +125,12 @@ int report(connection& conn, const cli_config& config, const terminal& term) {
                                      ws->upgrade_reason));
       break;
     case exit_truncated:
+      if (https && (!https->complete || lifecycle.exit_status() == exit_clean)) {
+        terminal::complain(https->status == 0 ? "the connection ended before any response"
+                                              : fmt::format("the response was cut short after {} body bytes: the data is incomplete",
+                                                            https->body_bytes));
+        break;
+      }
       if (ws && lifecycle.exit_status() == exit_clean) {
         terminal::complain(ws->upgraded() ? "the WebSocket ended without a close frame: the data may be incomplete"
                                           : "the connection ended before the server answered the WebSocket upgrade");

@@ -24,6 +24,8 @@ std::string_view exit_code_table() noexcept {
          "      reason are printed); 0 needs a close frame 1000 and then close_notify both ways,\n"
          "      and a WebSocket that ends without any close frame is 7\n"
          "  13  wss://: the server refused the WebSocket upgrade (its HTTP status is printed)\n"
+         "  14  https://: the whole response came, but its status is not 2xx (it is printed;\n"
+         "      the body still goes to stdout); a body cut short is 7\n"
          " 130  cut by a second Ctrl-C or SIGTERM, or by one before the connection was up:\n"
          "      no clean close\n";
 }

@@ -21,10 +21,10 @@ std::string url(std::uint16_t port, std::string_view path = "/ws") {
   return "wss://localhost:" + std::to_string(port) + std::string(path);
 }
 
-// ws_scripted_server.py MODE: one connection, then one JSON line saying what it saw.
+// scripted_web_server.py MODE: one connection, then one JSON line saying what it saw.
 struct scripted_server {
   explicit scripted_server(const std::string& mode)
-      : process(piped({"/usr/bin/python3", CLOSENOTIFY_WS_SCRIPTED_SERVER, mode, certs.cert, certs.key})) {
+      : process(piped({"/usr/bin/python3", CLOSENOTIFY_SCRIPTED_WEB_SERVER, mode, certs.cert, certs.key})) {
     BOOST_REQUIRE(process.wait_for([](const captured& c) { return c.out.find('\n') != std::string::npos; }, 20s));
     const auto first = process.snapshot().out;
     port = static_cast<std::uint16_t>(boost::json::parse(first.substr(0, first.find('\n'))).at("port").as_int64());

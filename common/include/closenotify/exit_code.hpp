@@ -21,6 +21,7 @@ enum exit_code : int {
   exit_idle_timeout = 11,     // nothing moved for --idle-timeout
   exit_websocket_closed = 12,  // the server's WebSocket close frame had a code other than 1000
   exit_upgrade_refused = 13,   // the server answered the WebSocket upgrade with an HTTP status, not 101
+  exit_http_status = 14,       // https://: a whole response, but not 2xx
   exit_interrupted = 130,     // cut by the user (a second Ctrl-C, or one before the connection was up)
 };
 

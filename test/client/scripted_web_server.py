@@ -1,11 +1,12 @@
-"""A scripted wss:// server for the tests of `closenotify-cli wss://...`, on Debian's
+"""A scripted wss:// and https:// server for the tests of `closenotify-cli wss://...` and
+`closenotify-cli https://...`, on Debian's
 python3-websockets (an implementation we did not write) where it behaves well, and on a few
 lines of hand-written framing where the test needs it to misbehave. It binds 127.0.0.1 on an
 ephemeral port, prints {"port": N} first, serves ONE connection (any path), prints one JSON
 object saying what it saw and exits 0; after 30 s in all it prints {"error": "timeout"} and
 exits 1. Received messages are reported as {"text": ...} or {"hex": ...}.
 
-usage: ws_scripted_server.py MODE CERTFILE KEYFILE
+usage: scripted_web_server.py MODE CERTFILE KEYFILE
   echo                echoes every message until the client's close, which the library
                       answers; reports the messages and the client's close code and reason
   close-1001          echoes the first message, then closes 1001 "going away" and waits for
@@ -19,6 +20,10 @@ usage: ws_scripted_server.py MODE CERTFILE KEYFILE
                       TLS close_notify
   refuse-403          (hand-written) answers the upgrade with 403 Forbidden, then closes
                       properly (close_notify)
+  http-short-body     (hand-written) answers any request with Content-Length: 100 and only 10
+                      bytes of body, then closes properly (close_notify)
+  http-chunked        (hand-written) answers with a chunked body in three chunks, then
+                      closes properly; reports the request line and the request's body
 """
 import asyncio
 import base64
@@ -190,6 +195,37 @@ async def refuse_403(reader, writer):
             "client_closed": client_closed}
 
 
+async def read_request(reader):
+    request_line, headers = await upgrade_request(reader)
+    body = await reader.readexactly(int(headers.get("content-length", "0")))
+    return request_line, headers, body
+
+
+async def close_properly(writer):
+    writer.close()  # sends close_notify
+    try:
+        await asyncio.wait_for(writer.wait_closed(), 5)
+        return True
+    except (asyncio.TimeoutError, ConnectionError, ssl.SSLError):
+        return False
+
+
+async def http_short_body(reader, writer):
+    request_line, _, _ = await read_request(reader)
+    writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n0123456789")
+    await writer.drain()
+    return {"request_line": request_line, "client_closed": await close_properly(writer)}
+
+
+async def http_chunked(reader, writer):
+    request_line, headers, body = await read_request(reader)
+    writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n"
+                 b"Connection: close\r\n\r\n6\r\nfirst \r\n7\r\nsecond \r\n6\r\nthird\n\r\n0\r\n\r\n")
+    await writer.drain()
+    return {"request_line": request_line, "body": body.decode("latin-1"),
+            "content_type": headers.get("content-type"), "client_closed": await close_properly(writer)}
+
+
 async def serve_streams(context, handle):
     done = asyncio.get_running_loop().create_future()
 
@@ -226,6 +262,10 @@ def main():
         result = serve_streams(context, drop_mid_message)
     elif mode == "refuse-403":
         result = serve_streams(context, refuse_403)
+    elif mode == "http-short-body":
+        result = serve_streams(context, http_short_body)
+    elif mode == "http-chunked":
+        result = serve_streams(context, http_chunked)
     else:
         sys.exit("unknown mode " + mode)
     try:
