@@ -187,10 +187,7 @@ lifecycle_actions connection_lifecycle::tick(time_point now) {
         // The server has been quiet: it said what it had to say.
         if (in_band_) {
           half_close_ = half_close::none;
-          if (tls_usable_ && !goodbye_said_) {
-            goodbye_said_ = true;
-            a |= act::say_goodbye;
-          }
+          if (tls_usable_) a |= goodbye_once();
         } else {
           half_close_ = half_close::due;
           a |= act::wake_writer;
@@ -353,11 +350,9 @@ lifecycle_actions connection_lifecycle::reading_ended(time_point now) {
   if (write_error_) set_reason(classify_io_error(write_error_), describe_tls_error(write_error_));
   lifecycle_actions a;
   // A peer that asked for the end (/quit) has had its BYE already.
-  if (server() && established_ && tls_usable_ && !peer_finished_ && !goodbye_said_ &&
-      (reason_ == close_reason::server_shutdown || reason_ == close_reason::idle_timeout)) {
-    goodbye_said_ = true;
-    a |= act::say_goodbye;
-  }
+  if (server() && established_ && tls_usable_ && !peer_finished_ &&
+      (reason_ == close_reason::server_shutdown || reason_ == close_reason::idle_timeout))
+    a |= goodbye_once();
   return settle(now, a);
 }
 
@@ -397,9 +392,7 @@ lifecycle_actions connection_lifecycle::quit_client(time_point now) {
   if (closing_since_ == time_point::max()) closing_since_ = now;  // a waiting write gets --shutdown-timeout
   // In band (WebSocket): the read stays for the server's answer to our close frame.
   if (in_band_ && tls_usable_ && phase_ == lifecycle_phase::serving) {
-    if (goodbye_said_) return settle(now, act::stop_input | act::wake_writer);
-    goodbye_said_ = true;
-    return settle(now, act::say_goodbye | act::stop_input | act::wake_writer);
+    return settle(now, goodbye_once() | act::stop_input | act::wake_writer);
   }
   // Seed 003's order: the pending read is cancelled and completes before any shutdown.
   return settle(now, cancel_pending_read() | act::stop_input | act::wake_writer);
@@ -454,14 +447,18 @@ lifecycle_actions connection_lifecycle::input_ended(time_point now) {
   return settle(now, act::wake_writer);
 }
 
+lifecycle_actions connection_lifecycle::goodbye_once() noexcept {
+  if (goodbye_said_) return {};
+  goodbye_said_ = true;
+  return act::say_goodbye;
+}
+
 lifecycle_actions connection_lifecycle::output_closed(time_point now) {
   output_closed_ = true;
   lifecycle_actions a = act::stop_input;
   // In band: nobody wants the rest, so the protocol says goodbye (WebSocket 1000).
   if (in_band_ && tls_usable_ && phase_ == lifecycle_phase::serving && !stopping_) {
-    if (goodbye_said_) return settle(now, a);
-    goodbye_said_ = true;
-    return settle(now, a | act::say_goodbye);
+    return settle(now, a | goodbye_once());
   }
   // A write of ours still waiting must not hold the end: it gets --shutdown-timeout.
   if (write_waiting_ && closing_since_ == time_point::max()) closing_since_ = now;

@@ -231,6 +231,7 @@ class connection_lifecycle {
   bool server() const noexcept { return role_ == lifecycle_role::server; }
   void set_reason(close_reason reason, std::string_view detail = {});
   lifecycle_actions cancel_pending_read() noexcept;
+  lifecycle_actions goodbye_once() noexcept;  // say_goodbye, unless said already
   time_point wakeup(time_point now) const noexcept;
   time_point closing_deadline() const noexcept;  // client
   // Every event that may move a deadline ends here: `rearm` when the timer is now too late.
