@@ -87,14 +87,13 @@ asio::awaitable<void> connection::run() {
     terminal_.status(fmt::format("connected to {}:{} ({}, {}, ALPN {}), certificate {}", config_.host, config_.port,
                                  SSL_get_version(ssl), SSL_get_cipher_name(ssl), alpn.empty() ? "none: raw bytes" : alpn,
                                  config_.tls.verify_peer ? "verified" : "NOT verified"));
+    const protocol_env env{config_, stream_, lifecycle_, input_, stdout_, terminal_, read_cancel_, write_cancel_,
+                           [this](lifecycle_actions actions) { apply(actions); }};
     if (config_.websocket.enabled) {
-      websocket_ = std::make_unique<websocket_session>(websocket_env{
-          config_, stream_, lifecycle_, input_, stdout_, terminal_, read_cancel_, write_cancel_,
-          [this](lifecycle_actions actions) { apply(actions); }});
+      websocket_ = std::make_unique<websocket_session>(env);
       co_await websocket_->run();
     } else if (config_.https.enabled) {
-      https_ = std::make_unique<https_exchange>(https_env{config_, stream_, lifecycle_, stdout_, terminal_, read_cancel_,
-                                                          write_cancel_, [this](lifecycle_actions actions) { apply(actions); }});
+      https_ = std::make_unique<https_exchange>(env);
       co_await https_->run();
     } else {
       if (terminal_.interactive()) {

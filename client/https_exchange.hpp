@@ -5,33 +5,14 @@
 // the response, or the answer to the server's.
 #pragma once
 
-#include <functional>
-#include <memory>
-
-#include "cli_options.hpp"
-#include "closenotify/asio.hpp"
-#include "closenotify/connection_lifecycle.hpp"
 #include "closenotify/https_outcome.hpp"
-#include "closenotify/tls_stream.hpp"
-#include "stdout_sink.hpp"
-#include "terminal.hpp"
+#include "protocol_env.hpp"
 
 namespace closenotify::cli {
 
-struct https_env {
-  const cli_config& config;
-  tls_stream& stream;
-  connection_lifecycle& lifecycle;
-  stdout_sink& out;
-  terminal& term;
-  asio::cancellation_signal& read_cancel;
-  asio::cancellation_signal& write_cancel;
-  std::function<void(lifecycle_actions)> apply;  // the connection carries out the lifecycle's actions
-};
-
 class https_exchange {
  public:
-  explicit https_exchange(https_env env) : env_(std::move(env)) {}
+  explicit https_exchange(protocol_env env) : env_(std::move(env)) {}
   asio::awaitable<void> run();
   const https_outcome& outcome() const noexcept { return outcome_; }
 
@@ -39,7 +20,7 @@ class https_exchange {
   asio::awaitable<bool> send_request();
   asio::awaitable<void> read_response();
 
-  https_env env_;
+  protocol_env env_;
   https_outcome outcome_;
 };
 

@@ -42,7 +42,7 @@ struct websocket_session::state {
       : ws(stream), close_done(*stream.get_executor().target<asio::io_context::executor_type>()) {}
 };
 
-websocket_session::websocket_session(websocket_env env)
+websocket_session::websocket_session(protocol_env env)
     : env_(std::move(env)), state_(std::make_unique<state>(env_.stream)) {}
 
 websocket_session::~websocket_session() = default;
@@ -126,7 +126,6 @@ asio::awaitable<void> websocket_session::reader() {
       const auto data = s.message.cdata();
       deliver(std::string_view(static_cast<const char*>(data.data()), data.size()), s.ws.got_text());
       s.message.consume(s.message.size());
-      if (s.message.capacity() > 64 * 1024) s.message.shrink_to_fit();
       continue;
     }
     // Beast lets our close receive the answer, and the pending read ends aborted: the close's

@@ -10,36 +10,16 @@
 // server's answer, for at most --shutdown-timeout.
 #pragma once
 
-#include <functional>
 #include <memory>
 
-#include "cli_options.hpp"
-#include "closenotify/asio.hpp"
-#include "closenotify/connection_lifecycle.hpp"
-#include "closenotify/tls_stream.hpp"
 #include "closenotify/websocket_outcome.hpp"
-#include "stdin_source.hpp"
-#include "stdout_sink.hpp"
-#include "terminal.hpp"
+#include "protocol_env.hpp"
 
 namespace closenotify::cli {
 
-// What the session shares with its connection.
-struct websocket_env {
-  const cli_config& config;
-  tls_stream& stream;
-  connection_lifecycle& lifecycle;
-  stdin_source& input;
-  stdout_sink& out;
-  terminal& term;
-  asio::cancellation_signal& read_cancel;
-  asio::cancellation_signal& write_cancel;
-  std::function<void(lifecycle_actions)> apply;  // the connection carries out the lifecycle's actions
-};
-
 class websocket_session {
  public:
-  explicit websocket_session(websocket_env env);
+  explicit websocket_session(protocol_env env);
   websocket_session(const websocket_session&) = delete;
   websocket_session& operator=(const websocket_session&) = delete;
   ~websocket_session();
@@ -57,7 +37,7 @@ class websocket_session {
   asio::awaitable<bool> send(std::string_view message, bool binary);
   void deliver(std::string_view payload, bool text);
 
-  websocket_env env_;
+  protocol_env env_;
   websocket_outcome outcome_;
   std::unique_ptr<state> state_;  // Beast's stream: its templates stay in websocket_session.cpp
   bool close_sent_ = false;
