@@ -5,6 +5,7 @@
 #include <atomic>
 #include <fstream>
 
+#include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include "closenotify/self_signed_cert.hpp"
@@ -69,6 +70,21 @@ bool has_error_line(const std::string& text) {
     start = end + 1;
   }
   return false;
+}
+
+scripted_web_server::scripted_web_server(const std::string& mode)
+    : process(piped({"/usr/bin/python3", CLOSENOTIFY_SCRIPTED_WEB_SERVER, mode, certs.cert, certs.key})) {
+  BOOST_REQUIRE(process.wait_for([](const captured& c) { return c.out.find('\n') != std::string::npos; }, 20s));
+  const auto first = process.snapshot().out;
+  port = static_cast<std::uint16_t>(boost::json::parse(first.substr(0, first.find('\n'))).at("port").as_int64());
+}
+
+boost::json::object scripted_web_server::report() {
+  BOOST_REQUIRE_EQUAL(process.wait_exit(40s).value_or(-1), 0);
+  process.wait_for([](const captured& c) { return c.out_closed; }, 10s);
+  const auto out = process.snapshot().out;
+  const auto start = out.find('\n') + 1;
+  return boost::json::parse(out.substr(start, out.find('\n', start) - start)).as_object();
 }
 
 }  // namespace closenotify::test

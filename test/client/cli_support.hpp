@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/json/object.hpp>
+
 #include "child_process.hpp"
 #include "closenotify/asio.hpp"
 
@@ -40,5 +42,15 @@ struct s_server {
 };
 
 bool has_error_line(const std::string& text);
+
+// scripted_web_server.py MODE (wss:// and https:// peers on python3-websockets, or hand-written
+// where they must misbehave): one connection, then one JSON line saying what it saw.
+struct scripted_web_server {
+  explicit scripted_web_server(const std::string& mode);
+  boost::json::object report();  // once it has exited
+  cert_dir certs;
+  child_process process;
+  std::uint16_t port = 0;
+};
 
 }  // namespace closenotify::test

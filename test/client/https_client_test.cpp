@@ -18,25 +18,6 @@ std::string url(std::uint16_t port, std::string_view path) {
   return "https://localhost:" + std::to_string(port) + std::string(path);
 }
 
-// scripted_web_server.py MODE: one connection, then one JSON line saying what it saw.
-struct scripted_server {
-  explicit scripted_server(const std::string& mode)
-      : process(piped({"/usr/bin/python3", CLOSENOTIFY_SCRIPTED_WEB_SERVER, mode, certs.cert, certs.key})) {
-    BOOST_REQUIRE(process.wait_for([](const captured& c) { return c.out.find('\n') != std::string::npos; }, 20s));
-    const auto first = process.snapshot().out;
-    port = static_cast<std::uint16_t>(boost::json::parse(first.substr(0, first.find('\n'))).at("port").as_int64());
-  }
-  boost::json::object report() {
-    BOOST_REQUIRE_EQUAL(process.wait_exit(40s).value_or(-1), 0);
-    process.wait_for([](const captured& c) { return c.out_closed; }, 10s);
-    const auto out = process.snapshot().out;
-    const auto start = out.find('\n') + 1;
-    return boost::json::parse(out.substr(start, out.find('\n', start) - start)).as_object();
-  }
-  cert_dir certs;
-  child_process process;
-  std::uint16_t port = 0;
-};
 
 // nginx (Debian's nginx-light), one worker, HTTPS with a fixed body, keep-alive on.
 struct nginx_server {
@@ -117,7 +98,7 @@ BOOST_AUTO_TEST_CASE(nginx_keeping_the_connection_alive_gives_its_body_and_exit_
 }
 
 BOOST_AUTO_TEST_CASE(a_chunked_answer_is_joined_and_data_from_a_file_is_posted) {
-  scripted_server peer("http-chunked");
+  scripted_web_server peer("http-chunked");
   cert_dir tmp;
   const auto file = (tmp.dir / "body.bin").string();
   std::ofstream(file, std::ios::binary) << "posted\nbytes";
@@ -132,7 +113,7 @@ BOOST_AUTO_TEST_CASE(a_chunked_answer_is_joined_and_data_from_a_file_is_posted) 
 }
 
 BOOST_AUTO_TEST_CASE(a_body_cut_short_is_exit_7_even_when_tls_closes_cleanly) {
-  scripted_server peer("http-short-body");
+  scripted_web_server peer("http-short-body");
   child_process client(piped(cli({"--cafile", peer.certs.cert, url(peer.port, "/")})));
   BOOST_TEST(client.wait_exit(20s).value_or(-1) == 7);
   client.wait_for([](const captured& c) { return c.out_closed && c.err_closed; }, 10s);

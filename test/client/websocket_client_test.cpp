@@ -21,26 +21,6 @@ std::string url(std::uint16_t port, std::string_view path = "/ws") {
   return "wss://localhost:" + std::to_string(port) + std::string(path);
 }
 
-// scripted_web_server.py MODE: one connection, then one JSON line saying what it saw.
-struct scripted_server {
-  explicit scripted_server(const std::string& mode)
-      : process(piped({"/usr/bin/python3", CLOSENOTIFY_SCRIPTED_WEB_SERVER, mode, certs.cert, certs.key})) {
-    BOOST_REQUIRE(process.wait_for([](const captured& c) { return c.out.find('\n') != std::string::npos; }, 20s));
-    const auto first = process.snapshot().out;
-    port = static_cast<std::uint16_t>(boost::json::parse(first.substr(0, first.find('\n'))).at("port").as_int64());
-  }
-  // The report line, once it exits.
-  boost::json::object report() {
-    BOOST_REQUIRE_EQUAL(process.wait_exit(40s).value_or(-1), 0);
-    process.wait_for([](const captured& c) { return c.out_closed; }, 10s);
-    const auto out = process.snapshot().out;
-    const auto start = out.find('\n') + 1;
-    return boost::json::parse(out.substr(start, out.find('\n', start) - start)).as_object();
-  }
-  cert_dir certs;
-  child_process process;
-  std::uint16_t port = 0;
-};
 
 bool websocket_open(const child_process& client) {
   return client.wait_for([](const captured& c) { return c.err.find("* WebSocket open") != std::string::npos; }, 20s);
@@ -86,7 +66,7 @@ BOOST_AUTO_TEST_CASE(lines_through_our_echo_come_back_and_the_end_of_input_close
 }
 
 BOOST_AUTO_TEST_CASE(ctrl_c_sends_close_1000_at_once_and_exits_0_when_it_is_answered) {
-  scripted_server peer("echo");
+  scripted_web_server peer("echo");
   child_process client(piped(cli({"--cafile", peer.certs.cert, url(peer.port)})));
   BOOST_REQUIRE(websocket_open(client));
   client.write_stdin("hello\n");  // stdin stays open: only the signal ends it
@@ -100,7 +80,7 @@ BOOST_AUTO_TEST_CASE(ctrl_c_sends_close_1000_at_once_and_exits_0_when_it_is_answ
 
 BOOST_AUTO_TEST_CASE(a_server_close_other_than_1000_is_answered_and_exits_12_with_its_code_and_reason) {
   for (const auto& [mode, code, reason] : {std::tuple{"close-1001", 1001, "going away"}, std::tuple{"close-4000", 4000, "custom"}}) {
-    scripted_server peer(mode);
+    scripted_web_server peer(mode);
     child_process client(piped(cli({"--json", "--cafile", peer.certs.cert, url(peer.port)})));
     client.write_stdin("hi\n");  // stdin stays open: the server ends it
     BOOST_TEST(client.wait_exit(20s).value_or(-1) == 12, mode);
@@ -132,7 +112,7 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(F16_websocket_client_close_deadline)
 
 BOOST_AUTO_TEST_CASE(a_server_that_never_answers_our_close_frame_is_cut_at_the_shutdown_timeout_exit_9) {
-  scripted_server peer("never-answer-close");
+  scripted_web_server peer("never-answer-close");
   child_process client(piped(cli({"--shutdown-timeout", "1s", "--cafile", peer.certs.cert, url(peer.port)})));
   BOOST_REQUIRE(websocket_open(client));
   client.write_stdin("hi\n");
@@ -154,7 +134,7 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(websocket_client_exit_codes)
 
 BOOST_AUTO_TEST_CASE(a_refused_upgrade_is_exit_13_with_the_status_and_tls_still_closes_cleanly) {
-  scripted_server peer("refuse-403");
+  scripted_web_server peer("refuse-403");
   child_process client(piped(cli({"--json", "--cafile", peer.certs.cert, url(peer.port)})));
   BOOST_TEST(client.wait_exit(20s).value_or(-1) == 13);
   client.wait_for([](const captured& c) { return c.err_closed; }, 10s);
@@ -167,7 +147,7 @@ BOOST_AUTO_TEST_CASE(a_refused_upgrade_is_exit_13_with_the_status_and_tls_still_
 }
 
 BOOST_AUTO_TEST_CASE(a_tcp_drop_in_the_middle_of_a_message_is_exit_7) {
-  scripted_server peer("drop-mid-message");
+  scripted_web_server peer("drop-mid-message");
   child_process client(piped(cli({"--cafile", peer.certs.cert, url(peer.port)})));
   client.write_stdin("hi\n");
   BOOST_TEST(client.wait_exit(20s).value_or(-1) == 7);
@@ -247,7 +227,7 @@ BOOST_AUTO_TEST_CASE(typed_lines_are_messages_and_slash_quit_sends_close_1000_ex
 }
 
 BOOST_AUTO_TEST_CASE(ctrl_c_sends_close_1000_and_a_second_ctrl_c_cuts_the_wait_for_its_answer_exit_130) {
-  scripted_server peer("never-answer-close");
+  scripted_web_server peer("never-answer-close");
   pty_process client(cli({"--shutdown-timeout", "30s", "--cafile", peer.certs.cert, url(peer.port)}));
   BOOST_REQUIRE_MESSAGE(client.wait_for("each line is a text message", 20s), client.screen());
   client.type("\x03");  // close 1000, which this server never answers
